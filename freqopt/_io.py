@@ -1,0 +1,209 @@
+"""Reading fleet and results files (CSV, Parquet, JSON lines) and row checks.
+
+Every reader returns a frame whose index is the 1-based data row number, so
+error messages can name the row the user sees (row 1 is the first row after
+a CSV header).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from freqopt.errors import DataError, NotFoundError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["RowProblem", "TableProblems", "read_table"]
+
+SUFFIXES = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+MAX_LISTED = 10
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV, Parquet or JSON-lines file into a frame of raw values.
+
+    CSV cells are read as text (blank cells become missing) so that each
+    column is checked by the caller, not guessed by the reader.
+
+    Args:
+        path: The file; its suffix picks the format.
+
+    Returns:
+        Frame of shape (n_rows, n_columns), index = 1-based row number.
+
+    Raises:
+        NotFoundError: The file does not exist.
+        DataError: Unknown suffix, unreadable content or duplicate columns.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise NotFoundError(f"{path}: no such file; check the path")
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise DataError(
+            f"{path}: unknown file type {path.suffix!r}; "
+            f"use one of {', '.join(sorted(SUFFIXES))}"
+        )
+
+    try:
+        if kind == "csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame = frame.replace({"": None})
+        elif kind == "parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_json(path, lines=True, dtype=False)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path}: cannot be read as {kind}: {exc}") from exc
+
+    dupes = [c for c in frame.columns if str(c).endswith(".1")]
+    if kind == "csv" and dupes:
+        raise DataError(f"{path}: duplicate column names {dupes}; rename them")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad cell: where it is, what it holds, what is allowed."""
+
+    row: int
+    column: str
+    value: Any
+    allowed: str
+
+    def describe(self) -> str:
+        """One line naming row, column, value and what is allowed."""
+        return f"row {self.row}, column {self.column}: {self.value!r} — {self.allowed}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain form for JSON and the rejected-rows file."""
+        value = self.value
+        if isinstance(value, float) and not math.isfinite(value):
+            value = str(value)
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": value,
+            "reason": self.allowed,
+        }
+
+
+class TableProblems:
+    """Collects bad cells of one file and turns them into one clear error."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.items: list[RowProblem] = []
+
+    def add(self, row: int, column: str, value: Any, allowed: str) -> None:
+        """Record one bad cell."""
+        self.items.append(RowProblem(int(row), column, value, allowed))
+
+    def add_many(
+        self, rows: Sequence[int], column: str, values: Sequence[Any], allowed: str
+    ) -> None:
+        """Record the same problem for several rows."""
+        for row, value in zip(rows, values, strict=True):
+            self.add(row, column, value, allowed)
+
+    @property
+    def bad_rows(self) -> set[int]:
+        """Row numbers with at least one problem."""
+        return {p.row for p in self.items}
+
+    def by_row(self) -> dict[int, list[RowProblem]]:
+        """Problems grouped by row, in row order."""
+        grouped: dict[int, list[RowProblem]] = {}
+        for p in sorted(self.items, key=lambda p: (p.row, p.column)):
+            grouped.setdefault(p.row, []).append(p)
+        return grouped
+
+    def error(self, hint: str) -> DataError:
+        """A DataError listing the first bad rows and how to proceed."""
+        grouped = self.by_row()
+        lines = [
+            f"{self.path}: {len(grouped)} invalid row(s); nothing was written."
+        ]
+        for problems in list(grouped.values())[:MAX_LISTED]:
+            lines.extend(f"  {p.describe()}" for p in problems)
+        if len(grouped) > MAX_LISTED:
+            lines.append(f"  ... and {len(grouped) - MAX_LISTED} more row(s)")
+        lines.append(hint)
+        return DataError("\n".join(lines))
+
+
+def require_columns(
+    frame: pd.DataFrame, path: str | Path, required: Sequence[str], what: str
+) -> None:
+    """Raise DataError naming every missing required column."""
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{path}: missing required column(s) {', '.join(missing)}; a {what} "
+            f"needs {', '.join(required)} (found: {', '.join(frame.columns) or 'none'})"
+        )
+
+
+def numeric_column(
+    frame: pd.DataFrame,
+    column: str,
+    problems: TableProblems,
+    *,
+    allowed: str,
+    required: bool,
+    minimum: float | None = None,
+    strict_minimum: bool = False,
+) -> pd.Series:
+    """Coerce a column to float64 and record every cell that is not allowed.
+
+    Args:
+        frame: The raw table.
+        column: Column to check.
+        problems: Where bad cells are recorded.
+        allowed: Text saying what is allowed (used in messages).
+        required: Whether a missing cell is a problem.
+        minimum: Smallest allowed value, if any.
+        strict_minimum: Whether ``minimum`` itself is excluded.
+
+    Returns:
+        Float64 series (NaN where missing or bad), same index as ``frame``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    raw = frame[column] if column in frame.columns else pd.Series(None, frame.index)
+    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    missing = raw.isna()
+    bad = (~missing & ~np.isfinite(values)) | (missing & required)
+    if minimum is not None:
+        low = values <= minimum if strict_minimum else values < minimum
+        bad |= low.fillna(False)
+
+    rows = frame.index[bad.to_numpy()]
+    problems.add_many(list(rows), column, list(raw[bad].map(_plain)), allowed)
+    return values.where(~bad)
+
+
+def _plain(value: Any) -> Any:
+    """Cell value as shown in messages (None for missing)."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,1 @@
+"""Offline evaluation: fleets with known truth, strategies, metrics."""
