@@ -113,7 +113,7 @@ class TableProblems:
 
     def add(self, row: int, column: str, value: Any, allowed: str) -> None:
         """Record one bad cell."""
-        self.items.append(RowProblem(int(row), column, value, allowed))
+        self.items.append(RowProblem(int(row), column, _plain(value), allowed))
 
     def add_many(
         self, rows: Sequence[int], column: str, values: Sequence[Any], allowed: str
@@ -137,9 +137,7 @@ class TableProblems:
     def error(self, hint: str) -> DataError:
         """A DataError listing the first bad rows and how to proceed."""
         grouped = self.by_row()
-        lines = [
-            f"{self.path}: {len(grouped)} invalid row(s); nothing was written."
-        ]
+        lines = [f"{self.path}: {len(grouped)} invalid row(s); nothing was written."]
         for problems in list(grouped.values())[:MAX_LISTED]:
             lines.extend(f"  {p.describe()}" for p in problems)
         if len(grouped) > MAX_LISTED:
@@ -200,10 +198,19 @@ def numeric_column(
     return values.where(~bad)
 
 
+def model_ids(raw: pd.Series) -> pd.Series:
+    """Model ids as stripped text, None where missing."""
+    import pandas as pd
+
+    return raw.map(lambda v: None if pd.isna(v) else str(v).strip()).astype(object)
+
+
 def _plain(value: Any) -> Any:
     """Cell value as shown in messages (None for missing)."""
     if value is None:
         return None
+    if hasattr(value, "item"):
+        value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return "NaN"
-    return value.item() if hasattr(value, "item") else value
+    return value

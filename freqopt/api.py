@@ -15,8 +15,8 @@ from pathlib import Path
 
 from freqopt import ingest as _ingest
 from freqopt import registry
-from freqopt.trials import TrialRecord, list_trials, move_trial
 from freqopt.store import Store, StoreInfo, resolve_db_url
+from freqopt.trials import TrialRecord, list_trials, move_trial
 
 __all__ = ["Freqopt"]
 
@@ -34,7 +34,9 @@ class Freqopt:
         StoreError: The store cannot be opened or has a newer schema.
     """
 
-    def __init__(self, db: str | os.PathLike[str] | None = None, *, create: bool = False):
+    def __init__(
+        self, db: str | os.PathLike[str] | None = None, *, create: bool = False
+    ):
         self.store = Store(resolve_db_url(db), create=create)
 
     @classmethod

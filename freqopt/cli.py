@@ -115,7 +115,10 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--json``."""
     return click.option(
-        "--json", "as_json", is_flag=True, help="Print one JSON document instead of a table."
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print one JSON document instead of a table.",
     )(func)
 
 
@@ -147,8 +150,10 @@ def init(db: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(info)
     else:
-        say(f"store ready: {info.url} (schema {info.schema_version}, "
-            f"{info.n_models} models, {info.n_results} results)")
+        say(
+            f"store ready: {info.url} (schema {info.schema_version}, "
+            f"{info.n_models} models, {info.n_results} results)"
+        )
 
 
 @main.group()
@@ -172,8 +177,10 @@ def models_import(file: str, db: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(report)
         return
-    say(f"{file}: {len(report.inserted)} new, {len(report.updated)} updated, "
-        f"{report.n_unchanged} unchanged")
+    say(
+        f"{file}: {len(report.inserted)} new, {len(report.updated)} updated, "
+        f"{report.n_unchanged} unchanged"
+    )
     for model_id, columns in report.updated.items():
         say(f"  updated {model_id}: {', '.join(columns)}")
 
@@ -191,7 +198,13 @@ def models_list(db: str | None, as_json: bool) -> None:
     meta_columns = sorted({c for r in records for c in r.metadata})[:6]
     print_table(
         f"{len(records)} models",
-        ["model_id", "current_interval_hours", "value", "cost_per_retrain", *meta_columns],
+        [
+            "model_id",
+            "current_interval_hours",
+            "value",
+            "cost_per_retrain",
+            *meta_columns,
+        ],
         (
             [r.model_id, r.current_interval_hours, r.value, r.cost_per_retrain]
             + [r.metadata.get(c) for c in meta_columns]
@@ -226,9 +239,11 @@ def ingest(
     if as_json:
         emit_json(report)
         return
-    say(f"{file}: {report.n_inserted} new, {report.n_replaced} replaced, "
+    say(
+        f"{file}: {report.n_inserted} new, {report.n_replaced} replaced, "
         f"{report.n_duplicates} duplicate, {report.n_rejected} rejected "
-        f"of {report.n_rows} rows")
+        f"of {report.n_rows} rows"
+    )
     if report.rejected_path:
         say(f"rejected rows and reasons written to {report.rejected_path}")
 
@@ -246,26 +261,51 @@ def trials() -> None:
     default=None,
     help="Only trials with this status.",
 )
-@click.option("--cluster", "cluster_id", type=int, default=None, help="Only this cluster.")
+@click.option(
+    "--cluster", "cluster_id", type=int, default=None, help="Only this cluster."
+)
 @db_option
 @json_option
 @handle_errors
 def trials_list(
-    model_id: str | None, status: str | None, cluster_id: int | None,
-    db: str | None, as_json: bool,
+    model_id: str | None,
+    status: str | None,
+    cluster_id: int | None,
+    db: str | None,
+    as_json: bool,
 ) -> None:
     """List trials, oldest first."""
-    records = open_store(db).trials(model_id=model_id, status=status, cluster_id=cluster_id)
+    records = open_store(db).trials(
+        model_id=model_id, status=status, cluster_id=cluster_id
+    )
     if as_json:
         emit_json(records)
         return
     print_table(
         f"{len(records)} trials",
-        ["trial_id", "model_id", "interval_hours", "status", "source", "gain", "gain_se",
-         "cost_per_day", "started_at"],
+        [
+            "trial_id",
+            "model_id",
+            "interval_hours",
+            "status",
+            "source",
+            "gain",
+            "gain_se",
+            "cost_per_day",
+            "started_at",
+        ],
         (
-            [t.trial_id, t.model_id, t.interval_hours, t.status, t.source, t.gain,
-             t.gain_se, t.cost_per_day, t.started_at]
+            [
+                t.trial_id,
+                t.model_id,
+                t.interval_hours,
+                t.status,
+                t.source,
+                t.gain,
+                t.gain_se,
+                t.cost_per_day,
+                t.started_at,
+            ]
             for t in records
         ),
     )
@@ -282,8 +322,10 @@ def _move_command(name: str, method: str, help_text: str) -> None:
         if as_json:
             emit_json(record)
         else:
-            say(f"trial {record.trial_id} ({record.model_id} every "
-                f"{record.interval_hours:g} h) is now {record.status}")
+            say(
+                f"trial {record.trial_id} ({record.model_id} every "
+                f"{record.interval_hours:g} h) is now {record.status}"
+            )
 
 
 _move_command("start", "start_trial", "Mark a proposed trial as running.")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,11 @@ def ingest_results(
             raise problems.error(
                 "Fix these rows and ingest the file again, or pass --skip-invalid "
                 "FILE to ingest the valid rows and write the rejected ones there"
-                + ("; pass --replace to overwrite conflicting results" if plan.conflicts else "")
+                + (
+                    "; pass --replace to overwrite conflicting results"
+                    if plan.conflicts
+                    else ""
+                )
                 + "."
             )
         bad = problems.bad_rows
@@ -132,7 +137,11 @@ def ingest_results(
     )
     logger.info(
         "ingested %s: %d new, %d replaced, %d duplicate, %d rejected",
-        path, report.n_inserted, report.n_replaced, report.n_duplicates, report.n_rejected,
+        path,
+        report.n_inserted,
+        report.n_replaced,
+        report.n_duplicates,
+        report.n_rejected,
     )
     return report
 
@@ -144,15 +153,19 @@ def _timestamps(
     import pandas as pd
 
     raw = frame[column] if column in frame.columns else pd.Series(None, frame.index)
+    missing = raw.isna()
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         parsed = raw.dt.tz_convert("UTC")
-        bad = raw.isna() & required
+        bad = missing & required
+    elif pd.api.types.is_datetime64_any_dtype(raw):
+        # Naive datetimes carry no offset: every present cell is ambiguous.
+        parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+        bad = ~missing | (missing & required)
     else:
-        text = raw.map(lambda v: None if v is None or v is pd.NaT else str(v).strip())
-        if pd.api.types.is_datetime64_any_dtype(raw):
-            text = pd.Series(None, raw.index)  # naive datetimes carry no offset
-        missing = raw.isna()
-        has_offset = text.str.contains(OFFSET_PATTERN, regex=True).fillna(False)
+        text = raw.map(lambda v: None if pd.isna(v) else str(v).strip()).astype(object)
+        has_offset = text.map(
+            lambda v: isinstance(v, str) and re.search(OFFSET_PATTERN, v) is not None
+        ).astype(bool)
         parsed = pd.to_datetime(
             text.where(has_offset), utc=True, format="ISO8601", errors="coerce"
         )
@@ -164,57 +177,87 @@ def _timestamps(
     )
     if not required:
         allowed += ", or blank"
-    problems.add_many(list(frame.index[bad.to_numpy()]), column,
-                      list(raw[bad].map(_io._plain)), allowed)
+    problems.add_many(
+        list(frame.index[bad.to_numpy()]),
+        column,
+        list(raw[bad].map(_io._plain)),
+        allowed,
+    )
     text_utc = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     keep = (~bad & parsed.notna()).to_numpy()
     values = [t if k else None for t, k in zip(text_utc, keep, strict=True)]
     return pd.Series(values, index=frame.index, dtype=object)
 
 
-def _validate(conn: Any, frame: Any, problems: _io.TableProblems) -> list[dict[str, Any]]:
+def _validate(
+    conn: Any, frame: Any, problems: _io.TableProblems
+) -> list[dict[str, Any]]:
     """Check every cell; return clean row records (bad rows are recorded)."""
-    import pandas as pd
 
-    ids = frame["model_id"].map(lambda v: None if v is None else str(v).strip())
+    ids = _io.model_ids(frame["model_id"])
     known = {
-        r[0] for r in conn.execute(
+        r[0]
+        for r in conn.execute(
             sa.select(models.c.model_id).where(models.c.model_id.in_(set(ids.dropna())))
         )
     }
     unknown = ~ids.isin(known)
     problems.add_many(
-        list(frame.index[unknown.to_numpy()]), "model_id",
+        list(frame.index[unknown.to_numpy()]),
+        "model_id",
         list(frame["model_id"][unknown].map(_io._plain)),
         "a model registered with `freqopt models import` (unknown model)",
     )
 
     numbers = {
         "interval_hours": _io.numeric_column(
-            frame, "interval_hours", problems, required=True, minimum=0.0,
-            strict_minimum=True, allowed="a finite number of hours > 0",
+            frame,
+            "interval_hours",
+            problems,
+            required=True,
+            minimum=0.0,
+            strict_minimum=True,
+            allowed="a finite number of hours > 0",
         ),
         "gain": _io.numeric_column(
-            frame, "gain", problems, required=True,
+            frame,
+            "gain",
+            problems,
+            required=True,
             allowed="a finite number (gain, higher is better)",
         ),
         "gain_se": _io.numeric_column(
-            frame, "gain_se", problems, required=False, minimum=0.0,
+            frame,
+            "gain_se",
+            problems,
+            required=False,
+            minimum=0.0,
             allowed="a finite standard error >= 0, or blank",
         ),
         "cost_per_day": _io.numeric_column(
-            frame, "cost_per_day", problems, required=True, minimum=0.0,
+            frame,
+            "cost_per_day",
+            problems,
+            required=True,
+            minimum=0.0,
             allowed="a finite cost >= 0 (money per day)",
         ),
         "trial_id": _io.numeric_column(
-            frame, "trial_id", problems, required=False, minimum=1.0,
+            frame,
+            "trial_id",
+            problems,
+            required=False,
+            minimum=1.0,
             allowed="a trial id from `freqopt next-trial` (integer >= 1), or blank",
         ),
     }
     guard_columns = [c for c in frame.columns if c.startswith(GUARDRAIL_PREFIX)]
     for column in guard_columns:
         numbers[column] = _io.numeric_column(
-            frame, column, problems, required=False,
+            frame,
+            column,
+            problems,
+            required=False,
             allowed="a finite percent change against the baseline, or blank",
         )
     started = _timestamps(frame, "started_at", problems, required=True)
@@ -222,14 +265,16 @@ def _validate(conn: Any, frame: Any, problems: _io.TableProblems) -> list[dict[s
 
     order = started.notna() & ended.notna() & (ended < started)
     problems.add_many(
-        list(frame.index[order.to_numpy()]), "ended_at",
+        list(frame.index[order.to_numpy()]),
+        "ended_at",
         list(frame["ended_at"][order].map(_io._plain)) if "ended_at" in frame else [],
         "a time at or after started_at",
     )
     trial_ids = numbers["trial_id"]
     fractional = trial_ids.notna() & (trial_ids != trial_ids.round())
     problems.add_many(
-        list(frame.index[fractional.to_numpy()]), "trial_id",
+        list(frame.index[fractional.to_numpy()]),
+        "trial_id",
         list(frame["trial_id"][fractional]) if "trial_id" in frame else [],
         "an integer trial id",
     )
@@ -237,33 +282,57 @@ def _validate(conn: Any, frame: Any, problems: _io.TableProblems) -> list[dict[s
     extra_columns = [
         c for c in frame.columns if c not in KNOWN_COLUMNS and c not in guard_columns
     ]
-    records = []
-    for row in frame.index:
-        tid = trial_ids[row]
-        records.append({
-            "row": int(row),
-            "model_id": ids[row],
-            "interval_hours": numbers["interval_hours"][row],
-            "gain": numbers["gain"][row],
-            "gain_se": _none(numbers["gain_se"][row]),
-            "cost_per_day": numbers["cost_per_day"][row],
-            "started_at": started[row],
-            "ended_at": ended[row],
-            "trial_id": None if pd.isna(tid) else int(tid),
-            "guardrails": {
-                c[len(GUARDRAIL_PREFIX):]: _none(numbers[c][row]) for c in guard_columns
-            },
-            "extra": {c: _io._plain(frame.at[row, c]) for c in extra_columns},
-        })
+
+    def column(values: Any) -> list[Any]:
+        return [None if v != v else v for v in values.tolist()]  # NaN -> None
+
+    guards = {c[len(GUARDRAIL_PREFIX) :]: column(numbers[c]) for c in guard_columns}
+    extras = {c: frame[c].map(_io._plain).tolist() for c in extra_columns}
+    cells = zip(
+        frame.index.tolist(),
+        ids.tolist(),
+        numbers["interval_hours"].tolist(),
+        numbers["gain"].tolist(),
+        column(numbers["gain_se"]),
+        numbers["cost_per_day"].tolist(),
+        started.tolist(),
+        ended.tolist(),
+        column(trial_ids),
+        strict=True,
+    )
+    records = [
+        {
+            "row": row,
+            "model_id": model_id,
+            "interval_hours": interval,
+            "gain": gain,
+            "gain_se": gain_se,
+            "cost_per_day": cost,
+            "started_at": start,
+            "ended_at": end,
+            "trial_id": None if tid is None else int(tid),
+            "guardrails": {name: values[i] for name, values in guards.items()},
+            "extra": {name: values[i] for name, values in extras.items()},
+        }
+        for i, (
+            row,
+            model_id,
+            interval,
+            gain,
+            gain_se,
+            cost,
+            start,
+            end,
+            tid,
+        ) in enumerate(cells)
+    ]
     _check_trials(conn, records, problems)
     return records
 
 
-def _none(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
-
-
-def _check_trials(conn: Any, records: list[dict[str, Any]], problems: _io.TableProblems) -> None:
+def _check_trials(
+    conn: Any, records: list[dict[str, Any]], problems: _io.TableProblems
+) -> None:
     """Rows naming a trial must match that trial's model and interval."""
     wanted = {r["trial_id"] for r in records if r["trial_id"] is not None}
     if not wanted:
@@ -278,14 +347,26 @@ def _check_trials(conn: Any, records: list[dict[str, Any]], problems: _io.TableP
             continue
         trial = found.get(tid)
         if trial is None:
-            problems.add(r["row"], "trial_id", tid,
-                         "a trial id that exists (see `freqopt trials list`)")
+            problems.add(
+                r["row"],
+                "trial_id",
+                tid,
+                "a trial id that exists (see `freqopt trials list`)",
+            )
         elif r["model_id"] is not None and trial.model_id != r["model_id"]:
-            problems.add(r["row"], "model_id", r["model_id"],
-                         f"the model of trial {tid}, {trial.model_id!r}")
+            problems.add(
+                r["row"],
+                "model_id",
+                r["model_id"],
+                f"the model of trial {tid}, {trial.model_id!r}",
+            )
         elif not _same(trial.interval_hours, r["interval_hours"]):
-            problems.add(r["row"], "interval_hours", r["interval_hours"],
-                         f"the interval of trial {tid}, {trial.interval_hours:g} h")
+            problems.add(
+                r["row"],
+                "interval_hours",
+                r["interval_hours"],
+                f"the interval of trial {tid}, {trial.interval_hours:g} h",
+            )
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -305,20 +386,26 @@ def _key(r: dict[str, Any]) -> tuple[Any, ...]:
     return ("ext", r["model_id"], round(float(r["interval_hours"]), 9), r["started_at"])
 
 
-def _stored_results(conn: Any, rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], Any]:
+def _stored_results(
+    conn: Any, rows: list[dict[str, Any]]
+) -> dict[tuple[Any, ...], Any]:
     """Stored results that rows of this file could duplicate or conflict with."""
     model_ids = {r["model_id"] for r in rows if r["model_id"] is not None}
     trial_ids = {r["trial_id"] for r in rows if r["trial_id"] is not None}
     stored: dict[tuple[Any, ...], Any] = {}
     if trial_ids:
-        query = sa.select(results, trials.c.source).join(trials).where(
-            results.c.trial_id.in_(trial_ids)
+        query = (
+            sa.select(results, trials.c.source)
+            .join(trials)
+            .where(results.c.trial_id.in_(trial_ids))
         )
         for s in conn.execute(query):
             stored[("trial", s.trial_id)] = s
     if model_ids:
-        query = sa.select(results, trials.c.source).join(trials).where(
-            results.c.model_id.in_(model_ids), trials.c.source == "external"
+        query = (
+            sa.select(results, trials.c.source)
+            .join(trials)
+            .where(results.c.model_id.in_(model_ids), trials.c.source == "external")
         )
         for s in conn.execute(query):
             stored[("ext", s.model_id, round(s.interval_hours, 9), s.started_at)] = s
@@ -351,9 +438,13 @@ def _plan(
         earlier = seen.get(key)
         if earlier is not None:
             if _differs(earlier, r):
-                problems.add(r["row"], "gain", r["gain"],
-                             f"one result per experiment; row {earlier['row']} "
-                             "holds a different result for the same experiment")
+                problems.add(
+                    r["row"],
+                    "gain",
+                    r["gain"],
+                    f"one result per experiment; row {earlier['row']} "
+                    "holds a different result for the same experiment",
+                )
                 plan.conflicts += 1
             else:
                 plan.n_duplicates += 1
@@ -366,12 +457,18 @@ def _plan(
         elif not _differs(old._mapping, r):
             plan.n_duplicates += 1
         elif replace:
-            plan.replaces.append({**r, "result_id": old.result_id, "trial_id": old.trial_id})
+            plan.replaces.append(
+                {**r, "result_id": old.result_id, "trial_id": old.trial_id}
+            )
         else:
             column = next(c for c in COMPARED if not _same(old._mapping[c], r[c]))
-            problems.add(r["row"], column, r[column],
-                         f"the stored result of trial {old.trial_id} "
-                         f"({column} = {old._mapping[column]!r}); pass --replace to overwrite")
+            problems.add(
+                r["row"],
+                column,
+                r[column],
+                f"the stored result of trial {old.trial_id} "
+                f"({column} = {old._mapping[column]!r}); pass --replace to overwrite",
+            )
             plan.conflicts += 1
     return plan
 
@@ -388,7 +485,9 @@ def _differs(old: Any, new: dict[str, Any]) -> bool:
     return False
 
 
-def _result_row(r: dict[str, Any], trial_id: int, source_file: str, now: str) -> dict[str, Any]:
+def _result_row(
+    r: dict[str, Any], trial_id: int, source_file: str, now: str
+) -> dict[str, Any]:
     return {
         "trial_id": trial_id,
         "model_id": r["model_id"],
@@ -415,9 +514,13 @@ def _write(conn: Any, plan: _Plan, source_file: str) -> set[int]:
     if external:
         trial_rows = [
             {
-                "model_id": r["model_id"], "interval_hours": r["interval_hours"],
-                "status": "completed", "source": "external", "created_at": now,
-                "started_at": r["started_at"], "ended_at": r["ended_at"],
+                "model_id": r["model_id"],
+                "interval_hours": r["interval_hours"],
+                "status": "completed",
+                "source": "external",
+                "created_at": now,
+                "started_at": r["started_at"],
+                "ended_at": r["ended_at"],
                 "updated_at": now,
             }
             for r in external
@@ -429,7 +532,8 @@ def _write(conn: Any, plan: _Plan, source_file: str) -> set[int]:
         new_ids = [row[0] for row in inserted]
 
     result_rows = [
-        _result_row(r, tid, source_file, now) for r, tid in zip(external, new_ids, strict=True)
+        _result_row(r, tid, source_file, now)
+        for r, tid in zip(external, new_ids, strict=True)
     ] + [_result_row(r, r["trial_id"], source_file, now) for r in own]
     if result_rows:
         conn.execute(results.insert(), result_rows)
@@ -438,14 +542,26 @@ def _write(conn: Any, plan: _Plan, source_file: str) -> set[int]:
         conn.execute(
             trials.update()
             .where(trials.c.trial_id == sa.bindparam("b_trial_id"))
-            .values(status="completed", started_at=sa.bindparam("started_at"),
-                    ended_at=sa.bindparam("ended_at"), updated_at=now),
-            [{"b_trial_id": r["trial_id"], "started_at": r["started_at"],
-              "ended_at": r["ended_at"]} for r in own],
+            .values(
+                status="completed",
+                started_at=sa.bindparam("started_at"),
+                ended_at=sa.bindparam("ended_at"),
+                updated_at=now,
+            ),
+            [
+                {
+                    "b_trial_id": r["trial_id"],
+                    "started_at": r["started_at"],
+                    "ended_at": r["ended_at"],
+                }
+                for r in own
+            ],
         )
     for r in plan.replaces:
         values = _result_row(r, r["trial_id"], source_file, now)
-        conn.execute(results.update().where(results.c.result_id == r["result_id"]).values(values))
+        conn.execute(
+            results.update().where(results.c.result_id == r["result_id"]).values(values)
+        )
     return {r["trial_id"] for r in own}
 
 

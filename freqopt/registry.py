@@ -86,10 +86,12 @@ def _validate(frame: Any, path: Path) -> list[dict[str, Any]]:
     _io.require_columns(frame, path, ["model_id"], "fleet file")
     problems = _io.TableProblems(path)
 
-    ids = frame["model_id"].map(lambda v: None if v is None else str(v).strip())
+    ids = _io.model_ids(frame["model_id"])
     empty = ids.isna() | (ids == "")
     problems.add_many(
-        list(frame.index[empty]), "model_id", [None] * int(empty.sum()),
+        list(frame.index[empty]),
+        "model_id",
+        [None] * int(empty.sum()),
         "a non-empty model id is required",
     )
     repeated = ids.duplicated(keep="first") & ~empty
@@ -99,8 +101,13 @@ def _validate(frame: Any, path: Path) -> list[dict[str, Any]]:
 
     numbers = {
         column: _io.numeric_column(
-            frame, column, problems, allowed=allowed, required=False,
-            minimum=minimum, strict_minimum=strict,
+            frame,
+            column,
+            problems,
+            allowed=allowed,
+            required=False,
+            minimum=minimum,
+            strict_minimum=strict,
         )
         for column, (allowed, minimum, strict) in NUMERIC_COLUMNS.items()
         if column in frame.columns
@@ -110,7 +117,9 @@ def _validate(frame: Any, path: Path) -> list[dict[str, Any]]:
             "Fix these rows and import the file again; no model was changed."
         )
 
-    meta_columns = [c for c in frame.columns if c not in NUMERIC_COLUMNS and c != "model_id"]
+    meta_columns = [
+        c for c in frame.columns if c not in NUMERIC_COLUMNS and c != "model_id"
+    ]
     records = []
     for row in frame.index:
         record = {"model_id": ids[row], "columns": set(frame.columns)}
@@ -139,7 +148,9 @@ def import_models(store: Store, path: str | Path) -> ImportReport:
     path = Path(path)
     frame = _io.read_table(path)
     if frame.empty:
-        raise DataError(f"{path}: the file has no rows; a fleet file needs one per model")
+        raise DataError(
+            f"{path}: the file has no rows; a fleet file needs one per model"
+        )
     records = _validate(frame, path)
     now = utc_now()
 
@@ -163,7 +174,9 @@ def import_models(store: Store, path: str | Path) -> ImportReport:
                 continue
             merged, changed = _merge(old, record)
             if changed:
-                changes.append({**merged, "b_model_id": record["model_id"], "updated_at": now})
+                changes.append(
+                    {**merged, "b_model_id": record["model_id"], "updated_at": now}
+                )
                 updated[record["model_id"]] = changed
         if new_rows:
             conn.execute(models.insert(), new_rows)
@@ -184,7 +197,10 @@ def import_models(store: Store, path: str | Path) -> ImportReport:
     n_unchanged = len(records) - len(inserted) - len(updated)
     logger.info(
         "imported %s: %d new, %d updated, %d unchanged",
-        path, len(inserted), len(updated), n_unchanged,
+        path,
+        len(inserted),
+        len(updated),
+        n_unchanged,
     )
     return ImportReport(str(path), tuple(inserted), updated, n_unchanged)
 
@@ -226,8 +242,12 @@ def list_models(store: Store) -> list[ModelRecord]:
         rows = conn.execute(sa.select(models).order_by(models.c.model_id)).all()
     return [
         ModelRecord(
-            r.model_id, dict(r.metadata), r.current_interval_hours, r.value,
-            r.cost_per_retrain, r.updated_at,
+            r.model_id,
+            dict(r.metadata),
+            r.current_interval_hours,
+            r.value,
+            r.cost_per_retrain,
+            r.updated_at,
         )
         for r in rows
     ]

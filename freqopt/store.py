@@ -282,7 +282,9 @@ class Store:
             with self.engine.begin() as conn:
                 metadata_obj.create_all(conn)
                 conn.execute(
-                    meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                    meta.insert().values(
+                        key="schema_version", value=str(SCHEMA_VERSION)
+                    )
                 )
             logger.info("created store %s (schema %d)", self.url, SCHEMA_VERSION)
             return
@@ -323,7 +325,9 @@ class Store:
         """Counts of what the store holds."""
         with self.read() as conn:
             count = {
-                name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                name: conn.execute(
+                    sa.select(sa.func.count()).select_from(t)
+                ).scalar_one()
                 for name, t in (("m", models), ("t", trials), ("r", results))
             }
         return StoreInfo(self.url, SCHEMA_VERSION, count["m"], count["t"], count["r"])

@@ -76,9 +76,18 @@ def list_trials(
         rows = conn.execute(query).all()
     return [
         TrialRecord(
-            r.trial_id, r.model_id, r.interval_hours, r.status, r.source,
-            r.cluster_id, r.created_at, r.started_at, r.ended_at, r.gain,
-            r.gain_se, r.cost_per_day,
+            r.trial_id,
+            r.model_id,
+            r.interval_hours,
+            r.status,
+            r.source,
+            r.cluster_id,
+            r.created_at,
+            r.started_at,
+            r.ended_at,
+            r.gain,
+            r.gain_se,
+            r.cost_per_day,
         )
         for r in rows
     ]
@@ -94,7 +103,9 @@ def move_trial(store: Store, trial_id: int, status: str) -> TrialRecord:
     allowed_from = MOVES[status]
     now = utc_now()
     with store.begin() as conn:
-        row = conn.execute(sa.select(trials).where(trials.c.trial_id == trial_id)).first()
+        row = conn.execute(
+            sa.select(trials).where(trials.c.trial_id == trial_id)
+        ).first()
         if row is None:
             raise NotFoundError(
                 f"no trial {trial_id}; see `freqopt trials list` for trial ids"
@@ -109,7 +120,11 @@ def move_trial(store: Store, trial_id: int, status: str) -> TrialRecord:
             values["started_at"] = now
         else:
             values["ended_at"] = now
-        conn.execute(trials.update().where(trials.c.trial_id == trial_id).values(values))
+        conn.execute(
+            trials.update().where(trials.c.trial_id == trial_id).values(values)
+        )
     logger.info("trial %d: %s -> %s", trial_id, row.status, status)
-    (record,) = [t for t in list_trials(store, model_id=row.model_id) if t.trial_id == trial_id]
+    (record,) = [
+        t for t in list_trials(store, model_id=row.model_id) if t.trial_id == trial_id
+    ]
     return record
