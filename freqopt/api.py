@@ -13,12 +13,31 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from freqopt import _clusters
 from freqopt import ingest as _ingest
 from freqopt import registry
 from freqopt.store import Store, StoreInfo, resolve_db_url
 from freqopt.trials import TrialRecord, list_trials, move_trial
 
-__all__ = ["Freqopt"]
+__all__ = ["Freqopt", "ModelsImport"]
+
+
+@dataclass(frozen=True)
+class ModelsImport:
+    """A fleet import and where its new models were placed.
+
+    Attributes:
+        report: Models inserted, updated and unchanged.
+        assigned: New models put in their nearest existing cluster (empty
+            when the fleet has not been clustered yet), outliers flagged.
+    """
+
+    report: registry.ImportReport
+    assigned: tuple[_clusters.Assigned, ...]
 
 
 class Freqopt:
@@ -54,9 +73,15 @@ class Freqopt:
 
     # Fleet registry ---------------------------------------------------------
 
-    def import_models(self, path: str | Path) -> registry.ImportReport:
-        """Insert new models and update changed ones from a fleet file."""
-        return registry.import_models(self.store, path)
+    def import_models(self, path: str | Path) -> ModelsImport:
+        """Insert new models and update changed ones from a fleet file.
+
+        When a clustering exists, each new model is assigned to its nearest
+        cluster without re-clustering, with its distance and an outlier flag.
+        """
+        report = registry.import_models(self.store, path)
+        assigned = _clusters.assign_new_models(self.store, report.inserted)
+        return ModelsImport(report, tuple(assigned))
 
     def models(self) -> list[registry.ModelRecord]:
         """Every registered model, ordered by id."""
@@ -99,3 +124,48 @@ class Freqopt:
     def fail_trial(self, trial_id: int) -> TrialRecord:
         """Mark a proposed or running trial as failed."""
         return move_trial(self.store, trial_id, "failed")
+
+    # Clusters ----------------------------------------------------------------
+
+    def cluster(
+        self,
+        *,
+        k: int | str = "auto",
+        method: str = "kmeans",
+        pca: int | str | None = None,
+        seed: int = 0,
+        exclude: Sequence[str] = (),
+        weights: Mapping[str, float] | None = None,
+    ) -> _clusters.ClusterRun:
+        """Embed and cluster the fleet; store it as a new version with stable ids."""
+        return _clusters.run_clustering(
+            self.store, k=k, method=method, pca=pca, seed=seed,
+            exclude=exclude, weights=weights,
+        )
+
+    def clusters(self) -> list[_clusters.ClusterInfo]:
+        """The current clusters with their members."""
+        return _clusters.list_clusters(self.store)
+
+    def cluster_members(self, cluster_id: int) -> list[_clusters.Member]:
+        """One current cluster's members with their distances."""
+        return _clusters.members(self.store, cluster_id)
+
+    def clusters_diff(self) -> Any:
+        """Models that moved between the previous and the current clustering."""
+        return _clusters.diff(self.store)
+
+    def validate_clusters(
+        self, *, policy: Any = None, n_permutations: int = 999, seed: int = 0
+    ) -> Any:
+        """Whether models of one cluster have more similar gain curves."""
+        from freqopt.policy import load_policy
+
+        policy = policy if policy is not None else load_policy(None)
+        return _clusters.validate(
+            self.store, policy.intervals_hours, n_permutations=n_permutations, seed=seed
+        )
+
+    def plot_clusters(self, out: str | Path) -> str:
+        """Write the fleet in 2-D, coloured by cluster, to an image file."""
+        return _clusters.plot(self.store, str(out))

@@ -172,17 +172,26 @@ def models_import(file: str, db: str | None, as_json: bool) -> None:
     New models are inserted and changed metadata updated; the report names
     which.
     """
-    fo = open_store(db)
-    report = fo.import_models(file)
+    result = open_store(db).import_models(file)
     if as_json:
-        emit_json(report)
+        emit_json(result)
         return
+    report = result.report
     say(
         f"{file}: {len(report.inserted)} new, {len(report.updated)} updated, "
         f"{report.n_unchanged} unchanged"
     )
     for model_id, columns in report.updated.items():
         say(f"  updated {model_id}: {', '.join(columns)}")
+    if result.assigned:
+        print_table(
+            "new models placed in existing clusters",
+            ["model_id", "cluster_id", "distance", "outlier"],
+            (
+                [a.model_id, a.cluster_id, a.distance, "OUTLIER" if a.is_outlier else ""]
+                for a in result.assigned
+            ),
+        )
 
 
 @models.command("list")
@@ -331,6 +340,194 @@ def _move_command(name: str, method: str, help_text: str) -> None:
 _move_command("start", "start_trial", "Mark a proposed trial as running.")
 _move_command("abandon", "abandon_trial", "Abandon a proposed or running trial.")
 _move_command("fail", "fail_trial", "Mark a proposed or running trial as failed.")
+
+
+def _k_value(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        k = int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use 'auto' or a whole number >= 1") from None
+    if k < 1:
+        raise click.BadParameter(f"{value!r}: use 'auto' or a whole number >= 1")
+    return k
+
+
+def _pca_value(value: str) -> int | str | None:
+    if value == "off":
+        return None
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use off, auto or a whole number >= 1") from None
+    if n < 1:
+        raise click.BadParameter(f"{value!r}: use off, auto or a whole number >= 1")
+    return n
+
+
+def _weights(values: Sequence[str]) -> dict[str, float]:
+    weights = {}
+    for item in values:
+        name, sep, number = item.partition("=")
+        try:
+            weights[name] = float(number)
+        except ValueError:
+            sep = ""
+        if not sep or not name or weights[name] < 0:
+            raise click.BadParameter(f"{item!r}: use COLUMN=WEIGHT with WEIGHT >= 0")
+    return weights
+
+
+def _render_clusters(infos: Sequence[Any], title: str) -> None:
+    print_table(
+        title,
+        ["cluster_id", "size", "silhouette", "outliers", "description"],
+        ([c.cluster_id, c.size, c.silhouette, c.n_outliers, c.description] for c in infos),
+    )
+
+
+@main.command()
+@click.option("--k", "k", default="auto", show_default=True,
+              help="Number of clusters, or 'auto' (silhouette + Calinski-Harabasz).")
+@click.option("--method", type=click.Choice(["kmeans", "agglomerative", "spectral"]),
+              default="kmeans", show_default=True, help="Clustering method.")
+@click.option("--pca", "pca", default="off", show_default=True,
+              help="PCA on the embedding: off, auto (90 % variance) or N components.")
+@click.option("--exclude", multiple=True, metavar="COLUMN",
+              help="Leave a metadata column out (repeatable).")
+@click.option("--weight", "weight", multiple=True, metavar="COLUMN=W",
+              help="Weight a metadata column's dimensions (repeatable; 0 excludes).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@db_option
+@json_option
+@handle_errors
+def cluster(
+    k: str, method: str, pca: str, exclude: tuple[str, ...], weight: tuple[str, ...],
+    seed: int, db: str | None, as_json: bool,
+) -> None:
+    """Cluster the fleet by metadata; ids stay stable across re-clustering."""
+    run = open_store(db).cluster(
+        k=_k_value(k), method=method, pca=_pca_value(pca), seed=seed,
+        exclude=exclude, weights=_weights(weight),
+    )
+    if as_json:
+        emit_json(run)
+        return
+    summary, embedding = run.summary, run.embedding
+    _render_clusters(run.clusters, f"clustering v{run.version}: {summary['reason']}")
+    say(f"silhouette {_fmt(summary['silhouette'])}, stability (adjusted Rand under "
+        f"resampling) {_fmt(summary['stability_mean'])} "
+        f"± {_fmt(summary['stability_std'])}")
+    if embedding.get("dropped"):
+        say(f"dropped columns: {_fmt([d['column'] for d in embedding['dropped']])}")
+    if embedding.get("explained_variance") is not None:
+        say(f"PCA keeps {embedding['explained_variance']:.1%} of the variance")
+    say(f"ids kept {_fmt(run.kept_ids) or '-'}; new {_fmt(run.new_ids) or '-'}; "
+        f"retired {_fmt(run.retired_ids) or '-'}; {run.n_moved} models moved")
+
+
+@main.group(invoke_without_command=True)
+@db_option
+@json_option
+@click.pass_context
+def clusters(ctx: click.Context, db: str | None, as_json: bool) -> None:
+    """List current clusters (or show, diff, validate, plot them)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(clusters_list, db=db, as_json=as_json)
+
+
+@clusters.command("list")
+@db_option
+@json_option
+@handle_errors
+def clusters_list(db: str | None, as_json: bool) -> None:
+    """List current clusters with sizes and descriptions."""
+    infos = open_store(db).clusters()
+    if as_json:
+        emit_json(infos)
+    else:
+        _render_clusters(infos, f"{len(infos)} clusters")
+
+
+@clusters.command("show")
+@click.argument("cluster_id", type=int)
+@db_option
+@json_option
+@handle_errors
+def clusters_show(cluster_id: int, db: str | None, as_json: bool) -> None:
+    """List one cluster's member models with their distances."""
+    found = open_store(db).cluster_members(cluster_id)
+    if as_json:
+        emit_json(found)
+        return
+    print_table(
+        f"cluster {cluster_id}: {len(found)} models",
+        ["model_id", "distance", "assigned later", "outlier"],
+        ([m.model_id, m.distance, "yes" if m.assigned else "", "OUTLIER" if m.is_outlier
+          else ""] for m in found),
+    )
+
+
+@clusters.command("diff")
+@db_option
+@json_option
+@handle_errors
+def clusters_diff(db: str | None, as_json: bool) -> None:
+    """Show which models moved between the last two clusterings."""
+    result = open_store(db).clusters_diff()
+    if as_json:
+        emit_json(result)
+        return
+    print_table(
+        f"{len(result.moves)} models moved, {result.n_unchanged} unchanged",
+        ["model_id", "old_cluster_id", "new_cluster_id"],
+        ([m.model_id, m.old_cluster_id, m.new_cluster_id] for m in result.moves),
+    )
+    say(f"clusters added: {_fmt(result.added_ids) or '-'}; "
+        f"removed: {_fmt(result.removed_ids) or '-'}")
+
+
+@clusters.command("validate")
+@click.option("--permutations", type=int, default=999, show_default=True,
+              help="Label permutations for the p-values.")
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), default=None,
+              help="Policy TOML (its allowed intervals are the curve grid).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@db_option
+@json_option
+@handle_errors
+def clusters_validate(
+    permutations: int, policy_path: str | None, seed: int, db: str | None, as_json: bool
+) -> None:
+    """Check clusters against measured gain curves (permutation test)."""
+    from freqopt.policy import load_policy
+
+    report = open_store(db).validate_clusters(
+        policy=load_policy(policy_path), n_permutations=permutations, seed=seed
+    )
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    print_table(
+        "curve distance within vs across clusters",
+        ["cluster_id", "models", "with data", "within", "across", "ratio", "p", "status"],
+        ([c.label, c.n_models, c.n_with_data, c.within_mean, c.across_mean, c.ratio,
+          c.p_value, c.status] for c in report.clusters),
+    )
+    say(report.message)
+
+
+@clusters.command("plot")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Image file to write (.png, .svg, .pdf).")
+@db_option
+@handle_errors
+def clusters_plot(out: str, db: str | None) -> None:
+    """Draw the fleet in 2-D (PCA of the embedding), coloured by cluster."""
+    say(f"wrote {open_store(db).plot_clusters(out)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

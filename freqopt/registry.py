@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 
 from freqopt import _io
@@ -81,6 +82,17 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _typed(column: pd.Series) -> pd.Series:
+    """A text column whose every value is a number, as numbers (else as is)."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    if numbers.notna().sum() != column.notna().sum() or column.isna().all():
+        return column
+    whole = numbers.dropna() == numbers.dropna().round()
+    if whole.all() and numbers.dropna().abs().max() < 2**53:
+        return numbers.astype("Int64").astype(object).where(numbers.notna(), None)
+    return numbers
+
+
 def _validate(frame: Any, path: Path) -> list[dict[str, Any]]:
     """Check a fleet frame and return one clean record per model."""
     _io.require_columns(frame, path, ["model_id"], "fleet file")
@@ -120,6 +132,7 @@ def _validate(frame: Any, path: Path) -> list[dict[str, Any]]:
     meta_columns = [
         c for c in frame.columns if c not in NUMERIC_COLUMNS and c != "model_id"
     ]
+    frame = frame.assign(**{c: _typed(frame[c]) for c in meta_columns})
     records = []
     for row in frame.index:
         record = {"model_id": ids[row], "columns": set(frame.columns)}

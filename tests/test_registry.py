@@ -21,7 +21,7 @@ def test_changed_metadata_is_updated_and_named(fo, tmp_path):
     assert report.updated == {"m1": ("architecture",)}
 
     m1 = next(m for m in fo.models() if m.model_id == "m1")
-    assert m1.metadata == {"architecture": "dcn", "n_parameters": "1000000"}
+    assert m1.metadata == {"architecture": "dcn", "n_parameters": 1000000}
     assert m1.cost_per_retrain == 3.0  # absent column kept
 
 
