@@ -169,3 +169,63 @@ class Freqopt:
     def plot_clusters(self, out: str | Path) -> str:
         """Write the fleet in 2-D, coloured by cluster, to an image file."""
         return _clusters.plot(self.store, str(out))
+
+    # Decisions -----------------------------------------------------------------
+
+    def next_trial(
+        self,
+        cluster_id: int,
+        *,
+        q: int | None = None,
+        model_id: str | None = None,
+        policy: Any = None,
+        seed: int | None = None,
+    ) -> tuple[list[Any], tuple[str, ...]]:
+        """Propose the q most valuable distinct trials of a cluster and store them.
+
+        Args:
+            cluster_id: The cluster.
+            q: Number of proposals; None takes the policy's batch size.
+            model_id: Only propose trials of this model.
+            policy: A :class:`~freqopt.policy.Policy`; None for the default.
+            seed: Seed; None takes the policy's.
+
+        Returns:
+            The stored proposals (``proposed`` trials) and the posterior's notes.
+        """
+        from freqopt import _decisions
+
+        return _decisions.next_trials(
+            self.store, cluster_id, _policy(policy), q=q, model_id=model_id, seed=seed
+        )
+
+    def recommend(
+        self,
+        *,
+        cluster_id: int | None = None,
+        model_id: str | None = None,
+        policy: Any = None,
+        seed: int | None = None,
+    ) -> tuple[list[Any], dict[int, tuple[str, ...]]]:
+        """Recommend an interval for each model (of a cluster, one model, or all)."""
+        from freqopt import _decisions
+
+        return _decisions.recommendations(
+            self.store, _policy(policy), cluster_id=cluster_id, model_id=model_id,
+            seed=seed,
+        )
+
+    def report(
+        self, cluster_id: int, out: str | Path, *, policy: Any = None,
+        seed: int | None = None,
+    ) -> str:
+        """Plot a cluster's posterior gain and ROI curves to an image file."""
+        from freqopt import _decisions
+
+        return _decisions.report(self.store, cluster_id, _policy(policy), str(out), seed=seed)
+
+
+def _policy(policy: Any) -> Any:
+    from freqopt.policy import load_policy
+
+    return policy if policy is not None else load_policy(None)

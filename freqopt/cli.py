@@ -70,7 +70,10 @@ def print_table(
         table.add_column(column)
     for row in rows:
         table.add_row(*(_fmt(v) for v in row))
-    Console(soft_wrap=False).print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)  # pipes and files: do not wrap at 80
+    console.print(table)
 
 
 def say(message: str) -> None:
@@ -528,6 +531,125 @@ def clusters_validate(
 def clusters_plot(out: str, db: str | None) -> None:
     """Draw the fleet in 2-D (PCA of the embedding), coloured by cluster."""
     say(f"wrote {open_store(db).plot_clusters(out)}")
+
+
+def policy_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--policy FILE``."""
+    return click.option(
+        "--policy", "policy_path", type=click.Path(dir_okay=False), default=None,
+        envvar="FREQOPT_POLICY",
+        help="Policy TOML [env FREQOPT_POLICY; default: the built-in default policy].",
+    )(func)
+
+
+def _load_policy(path: str | None) -> Any:
+    from freqopt.policy import load_policy
+
+    return load_policy(path)
+
+
+def _say_notes(notes: Iterable[str]) -> None:
+    for note in notes:
+        say(f"note: {note}")
+
+
+@main.command("next-trial")
+@click.option("--cluster", "cluster_id", type=int, required=True, help="Cluster id.")
+@click.option("--batch", "q", type=click.IntRange(min=1), default=None,
+              help="Number of distinct proposals [default: the policy's batch_size].")
+@click.option("--model", "model_id", default=None, help="Only propose trials of this model.")
+@click.option("--seed", type=int, default=None, help="Random seed [default: the policy's].")
+@policy_option
+@db_option
+@json_option
+@handle_errors
+def next_trial(
+    cluster_id: int, q: int | None, model_id: str | None, seed: int | None,
+    policy_path: str | None, db: str | None, as_json: bool,
+) -> None:
+    """Propose the next most valuable experiments for a cluster.
+
+    Each proposal is stored as a trial with status `proposed`; ingesting its
+    result (with its trial_id) completes it.
+    """
+    proposals, notes = open_store(db).next_trial(
+        cluster_id, q=q, model_id=model_id, policy=_load_policy(policy_path), seed=seed
+    )
+    if as_json:
+        emit_json(proposals)
+        return
+    if not proposals:
+        say(f"no trial is worth running in cluster {cluster_id}: every model is "
+            "settled or every interval is tried or pending")
+    else:
+        print_table(
+            f"next trials for cluster {cluster_id}",
+            ["trial_id", "model_id", "interval_hours", "score (ROI/day)", "gain (90 %)",
+             "reason"],
+            ([p.trial_id, p.model_id, p.interval_hours, p.score,
+              f"{p.gain_mean:.3g} [{p.gain_lo:.3g}, {p.gain_hi:.3g}]", p.reason]
+             for p in proposals),
+        )
+    _say_notes(notes)
+
+
+@main.command()
+@click.option("--cluster", "cluster_id", type=int, default=None, help="One cluster.")
+@click.option("--model", "model_id", default=None, help="One model.")
+@click.option("--all", "all_models", is_flag=True, help="Every model (the default).")
+@click.option("--seed", type=int, default=None, help="Random seed [default: the policy's].")
+@policy_option
+@db_option
+@json_option
+@handle_errors
+def recommend(
+    cluster_id: int | None, model_id: str | None, all_models: bool, seed: int | None,
+    policy_path: str | None, db: str | None, as_json: bool,
+) -> None:
+    """Recommend a retraining interval for each model, with uncertainty.
+
+    Status: settled (one more trial is not worth it), exploring, cold-start
+    (no trials of its own: the curve comes from its cluster) or infeasible.
+    """
+    if all_models and (cluster_id is not None or model_id is not None):
+        raise click.UsageError("--all cannot be combined with --cluster or --model")
+    recs, notes = open_store(db).recommend(
+        cluster_id=cluster_id, model_id=model_id, policy=_load_policy(policy_path),
+        seed=seed,
+    )
+    if as_json:
+        emit_json(recs)
+        return
+    print_table(
+        f"recommendations for {len(recs)} models",
+        ["model_id", "cluster", "interval_hours", "status", "gain (90 %)",
+         "ROI/day (90 %)", "vs current", "max EI", "P(within eps)"],
+        ([r.model_id, r.cluster_id, r.interval_hours, r.status,
+          f"{r.gain_mean:.3g} [{r.gain_lo:.3g}, {r.gain_hi:.3g}]",
+          f"{r.roi_mean:.3g} [{r.roi_lo:.3g}, {r.roi_hi:.3g}]",
+          r.roi_change_vs_current, r.max_expected_improvement, r.prob_within_epsilon]
+         for r in recs),
+    )
+    for cid, cluster_notes in notes.items():
+        _say_notes(f"cluster {cid}: {n}" for n in cluster_notes)
+
+
+@main.command()
+@click.option("--cluster", "cluster_id", type=int, required=True, help="Cluster id.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Image file to write (.png, .svg, .pdf).")
+@click.option("--seed", type=int, default=None, help="Random seed [default: the policy's].")
+@policy_option
+@db_option
+@handle_errors
+def report(
+    cluster_id: int, out: str, seed: int | None, policy_path: str | None, db: str | None
+) -> None:
+    """Plot a cluster's posterior gain and ROI curves, observations and cost."""
+    path = open_store(db).report(
+        cluster_id, out, policy=_load_policy(policy_path), seed=seed
+    )
+    say(f"wrote {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover
