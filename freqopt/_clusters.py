@@ -168,8 +168,10 @@ def run_clustering(
         )
 
     # Embed and cluster.
+    # Interval bounds say what a model may run at, not what it is like.
+    bounds = [c for c in ("min_interval_hours", "max_interval_hours") if c in frame]
     embedding = fit_embedding(
-        frame, exclude=exclude, weights=weights, pca=pca, seed=seed
+        frame, exclude=[*exclude, *bounds], weights=weights, pca=pca, seed=seed
     )
     result = cluster_fleet(
         embedding.matrix, k=k, method=method, seed=seed, k_max=k_max  # type: ignore[arg-type]

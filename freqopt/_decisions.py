@@ -173,7 +173,7 @@ def build_problem(store: Store, cluster_id: int, policy: Policy) -> _Built:
         model_ids=model_ids,
         embedding=np.asarray(state.embedder.transform(frame), dtype=np.float64),
         intervals_hours=grid,
-        allowed=np.ones((len(model_ids), grid.size), dtype=bool),
+        allowed=_allowed(frame, grid),
         value=value,
         cost_per_day=cost,
         obs_model=np.array([index[r.model_id] for r in rows], dtype=np.int64),
@@ -185,6 +185,21 @@ def build_problem(store: Store, cluster_id: int, policy: Policy) -> _Built:
         current_interval_hours=_column(frame, "current_interval_hours"),
     )
     return _Built(problem, cluster_id, n_results)
+
+
+def _allowed(frame: Any, grid: np.ndarray) -> np.ndarray:
+    """Per-model bounds from optional fleet columns, mask (n_models, n_intervals).
+
+    ``min_interval_hours`` (e.g. the data's time resolution) and
+    ``max_interval_hours`` (e.g. a model's freshness SLA) narrow the policy's
+    grid for one model; blank means no bound.
+    """
+    low = np.nan_to_num(_column(frame, "min_interval_hours"), nan=0.0)
+    high = np.nan_to_num(_column(frame, "max_interval_hours"), nan=np.inf)
+    tolerance = GRID_TOLERANCE
+    return (grid[None, :] * tolerance >= low[:, None]) & (
+        grid[None, :] <= high[:, None] * tolerance
+    )
 
 
 def _nan(value: Any) -> float:

@@ -25,6 +25,8 @@ __all__ = ["ImportReport", "ModelRecord", "import_models", "list_models"]
 
 logger = logging.getLogger(__name__)
 
+# Per-model bounds on the interval; kept in the metadata, checked here.
+BOUND_COLUMNS = {"min_interval_hours", "max_interval_hours"}
 NUMERIC_COLUMNS = {
     "current_interval_hours": ("a positive number of hours, or blank", 0.0, True),
     "value": ("a finite number >= 0 (money per unit of gain per day)", 0.0, False),
@@ -124,6 +126,11 @@ def _validate(frame: Any, path: Path) -> list[dict[str, Any]]:
         for column, (allowed, minimum, strict) in NUMERIC_COLUMNS.items()
         if column in frame.columns
     }
+    for column in BOUND_COLUMNS & set(frame.columns):
+        _io.numeric_column(
+            frame, column, problems, required=False, minimum=0.0, strict_minimum=True,
+            allowed="a positive number of hours, or blank",
+        )
     if problems.items:
         raise problems.error(
             "Fix these rows and import the file again; no model was changed."

@@ -9,14 +9,14 @@ from freqopt.errors import DataError
 
 def test_import_inserts_then_reports_unchanged(fo, fleet_file):
     assert [m.model_id for m in fo.models()] == ["m1", "m2", "m3"]
-    again = fo.import_models(fleet_file)
+    again = fo.import_models(fleet_file).report
     assert (again.inserted, again.updated, again.n_unchanged) == ((), {}, 3)
 
 
 def test_changed_metadata_is_updated_and_named(fo, tmp_path):
     path = tmp_path / "update.csv"
     path.write_text("model_id,architecture,value\nm1,dcn,50\nm4,gbdt,1\n")
-    report = fo.import_models(path)
+    report = fo.import_models(path).report
     assert report.inserted == ("m4",)
     assert report.updated == {"m1": ("architecture",)}
 
@@ -51,3 +51,10 @@ def test_invalid_fleet_file_changes_nothing(fo, tmp_path, body, words):
         fo.import_models(path)
     assert words in str(info.value)
     assert fo.models() == before
+
+
+def test_per_model_interval_bounds_are_checked(fo, tmp_path):
+    path = tmp_path / "bounds.csv"
+    path.write_text("model_id,min_interval_hours,max_interval_hours\nm1,24,0\n")
+    with pytest.raises(DataError, match="row 1, column max_interval_hours: '0'"):
+        fo.import_models(path)
