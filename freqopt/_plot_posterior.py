@@ -1,0 +1,149 @@
+"""Plot a cluster's posterior gain and ROI curves, one panel per model.
+
+Each panel shows, over log interval: the posterior gain with its 90 % band
+and the measured gains with 90 % error bars (left axis), the posterior ROI
+with its 90 % band and the compute cost in money per day (right axis), and
+the recommended interval as a vertical line.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from freqopt.core.bandit import Posterior, Recommendation
+from freqopt.core.problem import ClusterProblem
+
+__all__ = ["plot_cluster_posterior"]
+
+_Z90 = 1.6448536269514722
+_GAIN_COLOR = "tab:blue"
+_ROI_COLOR = "tab:green"
+_COST_COLOR = "tab:red"
+
+
+def plot_cluster_posterior(
+    problem: ClusterProblem,
+    posterior: Posterior,
+    recommendations: Sequence[Recommendation],
+    path: str | os.PathLike[str],
+    *,
+    max_models: int = 12,
+) -> Path:
+    """Write a PNG with one panel per model of the cluster.
+
+    Args:
+        problem: The cluster (intervals, costs, observations).
+        posterior: Its posterior from ``fit_posterior``.
+        recommendations: From ``recommend``, in model order.
+        path: Where to write the PNG; parent folders are created.
+        max_models: Most models to draw (the first ones, in model order).
+
+    Returns:
+        The path written.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    n_shown = min(problem.n_models, max_models)
+    n_cols = min(3, max(n_shown, 1))
+    n_rows = max(math.ceil(n_shown / n_cols), 1)
+    figure = Figure(figsize=(5.2 * n_cols, 3.6 * n_rows), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(n_rows, n_cols, squeeze=False).ravel()
+
+    for m in range(n_shown):
+        _panel(axes[m], problem, posterior, recommendations[m], m)
+    for axis in axes[n_shown:]:
+        axis.set_visible(False)
+
+    title = f"posterior ({posterior.method}), {n_shown} of {problem.n_models} models"
+    figure.suptitle(title)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, format="png", dpi=90)
+    return out
+
+
+def _panel(
+    axis: object,
+    problem: ClusterProblem,
+    posterior: Posterior,
+    recommendation: Recommendation,
+    m: int,
+) -> None:
+    """Draw one model's gain, ROI, cost, observations and recommendation."""
+    tau = problem.intervals_hours
+    gain, gain_sd = posterior.gain_mean[m], posterior.gain_sd[m]
+    axis.set_xscale("log")  # type: ignore[attr-defined]
+    axis.plot(tau, gain, color=_GAIN_COLOR, label="gain")  # type: ignore[attr-defined]
+    axis.fill_between(  # type: ignore[attr-defined]
+        tau, gain - _Z90 * gain_sd, gain + _Z90 * gain_sd, color=_GAIN_COLOR, alpha=0.2
+    )
+    _observations(axis, problem, m)
+    axis.set_xlabel("interval (hours)")  # type: ignore[attr-defined]
+    axis.set_ylabel("gain", color=_GAIN_COLOR)  # type: ignore[attr-defined]
+
+    # ROI and cost share the money axis; cost is what ROI subtracts.
+    money = axis.twinx()  # type: ignore[attr-defined]
+    roi, roi_sd = posterior.roi_mean[m], posterior.roi_sd[m]
+    money_cost = problem.value[m] * gain - roi
+    money.plot(tau, roi, color=_ROI_COLOR, label="ROI")
+    money.fill_between(
+        tau, roi - _Z90 * roi_sd, roi + _Z90 * roi_sd, color=_ROI_COLOR, alpha=0.15
+    )
+    money.plot(tau, money_cost, color=_COST_COLOR, linestyle=":", label="cost")
+    money.set_ylabel("money / day (ROI, cost)")
+    _clip_money_axis(money, roi, problem.value[m] * gain, money_cost)
+    if m == 0:
+        lines = axis.get_lines() + money.get_lines()  # type: ignore[attr-defined]
+        shown = [ln for ln in lines if not ln.get_label().startswith("_")]
+        axis.legend(shown, [ln.get_label() for ln in shown], fontsize=7)  # type: ignore[attr-defined]
+
+    if recommendation.interval_index >= 0:
+        axis.axvline(  # type: ignore[attr-defined]
+            recommendation.interval_hours, color="black", linestyle="--", linewidth=1
+        )
+    axis.set_title(  # type: ignore[attr-defined]
+        f"{problem.model_ids[m]}: {recommendation.interval_hours:g} h "
+        f"({recommendation.status})",
+        fontsize=9,
+    )
+
+
+def _observations(axis: object, problem: ClusterProblem, m: int) -> None:
+    """Measured gains of model m with 90 % error bars where the se is known."""
+    mine = np.asarray(problem.obs_model) == m
+    if not mine.any():
+        return
+    se = np.nan_to_num(problem.obs_gain_se[mine], nan=0.0)
+    axis.errorbar(  # type: ignore[attr-defined]
+        problem.obs_interval_hours[mine],
+        problem.obs_gain[mine],
+        yerr=_Z90 * se,
+        fmt="o",
+        markersize=3,
+        color="black",
+        ecolor="gray",
+        label="results",
+    )
+
+
+def _clip_money_axis(
+    money: object, roi: np.ndarray, gross_value: np.ndarray, money_cost: np.ndarray
+) -> None:
+    """Keep the money axis on the region around the best ROI.
+
+    Cost at the shortest intervals can dwarf everything else; the axis spans
+    two "money flows" (the largest of ROI, gross value and cost at the best
+    interval) below the best ROI and half of one above it.
+    """
+    if not np.isfinite(roi).any():
+        return
+    best = int(np.nanargmax(roi))
+    flows = max(abs(roi[best]), abs(gross_value[best]), abs(money_cost[best]), 1e-12)
+    money.set_ylim(roi[best] - 2 * flows, roi[best] + 0.5 * flows)  # type: ignore[attr-defined]
