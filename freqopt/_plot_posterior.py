@@ -12,11 +12,15 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from freqopt.core.bandit import Posterior, Recommendation
 from freqopt.core.problem import ClusterProblem
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["plot_cluster_posterior"]
 
@@ -70,7 +74,7 @@ def plot_cluster_posterior(
 
 
 def _panel(
-    axis: object,
+    axis: Axes,
     problem: ClusterProblem,
     posterior: Posterior,
     recommendation: Recommendation,
@@ -79,17 +83,17 @@ def _panel(
     """Draw one model's gain, ROI, cost, observations and recommendation."""
     tau = problem.intervals_hours
     gain, gain_sd = posterior.gain_mean[m], posterior.gain_sd[m]
-    axis.set_xscale("log")  # type: ignore[attr-defined]
-    axis.plot(tau, gain, color=_GAIN_COLOR, label="gain")  # type: ignore[attr-defined]
-    axis.fill_between(  # type: ignore[attr-defined]
+    axis.set_xscale("log")
+    axis.plot(tau, gain, color=_GAIN_COLOR, label="gain")
+    axis.fill_between(
         tau, gain - _Z90 * gain_sd, gain + _Z90 * gain_sd, color=_GAIN_COLOR, alpha=0.2
     )
     _observations(axis, problem, m)
-    axis.set_xlabel("interval (hours)")  # type: ignore[attr-defined]
-    axis.set_ylabel("gain", color=_GAIN_COLOR)  # type: ignore[attr-defined]
+    axis.set_xlabel("interval (hours)")
+    axis.set_ylabel("gain", color=_GAIN_COLOR)
 
     # ROI and cost share the money axis; cost is what ROI subtracts.
-    money = axis.twinx()  # type: ignore[attr-defined]
+    money = axis.twinx()
     roi, roi_sd = posterior.roi_mean[m], posterior.roi_sd[m]
     money_cost = problem.value[m] * gain - roi
     money.plot(tau, roi, color=_ROI_COLOR, label="ROI")
@@ -100,28 +104,28 @@ def _panel(
     money.set_ylabel("money / day (ROI, cost)")
     _clip_money_axis(money, roi, problem.value[m] * gain, money_cost)
     if m == 0:
-        lines = axis.get_lines() + money.get_lines()  # type: ignore[attr-defined]
-        shown = [ln for ln in lines if not ln.get_label().startswith("_")]
-        axis.legend(shown, [ln.get_label() for ln in shown], fontsize=7)  # type: ignore[attr-defined]
+        lines = axis.get_lines() + money.get_lines()
+        shown = [ln for ln in lines if not str(ln.get_label()).startswith("_")]
+        axis.legend(shown, [str(ln.get_label()) for ln in shown], fontsize=7)
 
     if recommendation.interval_index >= 0:
-        axis.axvline(  # type: ignore[attr-defined]
+        axis.axvline(
             recommendation.interval_hours, color="black", linestyle="--", linewidth=1
         )
-    axis.set_title(  # type: ignore[attr-defined]
+    axis.set_title(
         f"{problem.model_ids[m]}: {recommendation.interval_hours:g} h "
         f"({recommendation.status})",
         fontsize=9,
     )
 
 
-def _observations(axis: object, problem: ClusterProblem, m: int) -> None:
+def _observations(axis: Axes, problem: ClusterProblem, m: int) -> None:
     """Measured gains of model m with 90 % error bars where the se is known."""
     mine = np.asarray(problem.obs_model) == m
     if not mine.any():
         return
     se = np.nan_to_num(problem.obs_gain_se[mine], nan=0.0)
-    axis.errorbar(  # type: ignore[attr-defined]
+    axis.errorbar(
         problem.obs_interval_hours[mine],
         problem.obs_gain[mine],
         yerr=_Z90 * se,
@@ -134,7 +138,7 @@ def _observations(axis: object, problem: ClusterProblem, m: int) -> None:
 
 
 def _clip_money_axis(
-    money: object, roi: np.ndarray, gross_value: np.ndarray, money_cost: np.ndarray
+    money: Axes, roi: np.ndarray, gross_value: np.ndarray, money_cost: np.ndarray
 ) -> None:
     """Keep the money axis on the region around the best ROI.
 
@@ -146,4 +150,4 @@ def _clip_money_axis(
         return
     best = int(np.nanargmax(roi))
     flows = max(abs(roi[best]), abs(gross_value[best]), abs(money_cost[best]), 1e-12)
-    money.set_ylim(roi[best] - 2 * flows, roi[best] + 0.5 * flows)  # type: ignore[attr-defined]
+    money.set_ylim(roi[best] - 2 * flows, roi[best] + 0.5 * flows)

@@ -107,7 +107,7 @@ class Policy:
     min_interval_hours: float | None = None
     max_interval_hours: float | None = None
     guardrails: tuple[Guardrail, ...] = ()
-    stop_ei_fraction: float = 0.02
+    stop_ei_fraction: float = 0.01
     stop_delta: float = 0.05
     min_trials_to_settle: int = 1
     max_trials_per_model: int = 24

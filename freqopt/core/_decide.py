@@ -17,7 +17,7 @@ import numpy as np
 from freqopt.core import _acquisition as acq
 from freqopt.core.gp import SNAP_LOG_TOL
 from freqopt.core.problem import ClusterProblem
-from freqopt.policy import Policy
+from freqopt.policy import Guardrail, Policy
 
 __all__ = ["NOT_BRACKETED", "Decision", "decide", "feasibility", "roi_scale"]
 
@@ -151,10 +151,9 @@ def _group_means(
     ]
 
 
-def _broken_bound(guardrail: object, mean: float) -> str:
+def _broken_bound(guardrail: Guardrail, mean: float) -> str:
     """Describe the bound a measured mean breaks, or '' if none."""
-    low = getattr(guardrail, "min_change_pct", None)
-    high = getattr(guardrail, "max_change_pct", None)
+    low, high = guardrail.min_change_pct, guardrail.max_change_pct
     if low is not None and mean < low:
         return f"measured {mean:+.3g} % < min_change_pct {low:+g} %"
     if high is not None and mean > high:
@@ -233,21 +232,9 @@ def decide(
     money_cost = policy.compute_price * problem.cost_per_day
     roi_mean = value[:, None] * gain_mean - money_cost
 
-    # Incumbent and the worth of one more trial, per the objective.
-    if policy.objective == "efficiency":
-        incumbent = acq.efficiency_incumbent(
-            gain_mean, money_cost, feasible, policy.epsilon
-        )
-        log_score = acq.efficiency_scores(
-            gain_mean, gain_sd, value, money_cost, feasible, incumbent,
-            policy.epsilon,
-        )  # fmt: skip
-    else:
-        masked = np.where(feasible, roi_mean, -np.inf)
-        incumbent = np.where(feasible.any(axis=1), masked.argmax(axis=1), -1)
-        roi_sd = np.abs(value)[:, None] * gain_sd
-        log_score = acq.net_value_scores(roi_mean, roi_sd, incumbent)
-    log_score = np.where(feasible, log_score, -np.inf)
+    incumbent, log_score = _incumbent_and_scores(
+        gain_mean, gain_sd, value, money_cost, feasible, policy
+    )
 
     gross = value[:, None] * gain_mean
     scale = roi_scale(roi_mean, gross, money_cost, feasible, incumbent)
@@ -278,6 +265,38 @@ def decide(
             )  # fmt: skip
         )
     return decisions
+
+
+def _incumbent_and_scores(
+    gain_mean: np.ndarray,
+    gain_sd: np.ndarray,
+    value: np.ndarray,
+    money_cost: np.ndarray,
+    feasible: np.ndarray,
+    policy: Policy,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Incumbent per model and log expected improvement per point.
+
+    Returns:
+        Incumbent interval index, int (n_models,), -1 without feasible
+        intervals; log expected improvement in money/day, float64
+        (n_models, n_intervals), -inf where infeasible.
+    """
+    if policy.objective == "efficiency":
+        incumbent = acq.efficiency_incumbent(
+            gain_mean, money_cost, feasible, policy.epsilon
+        )
+        log_score = acq.efficiency_scores(
+            gain_mean, gain_sd, value, money_cost, feasible, incumbent,
+            policy.epsilon,
+        )  # fmt: skip
+    else:
+        roi_mean = value[:, None] * gain_mean - money_cost
+        masked = np.where(feasible, roi_mean, -np.inf)
+        incumbent = np.where(feasible.any(axis=1), masked.argmax(axis=1), -1)
+        roi_sd = np.abs(value)[:, None] * gain_sd
+        log_score = acq.net_value_scores(roi_mean, roi_sd, incumbent)
+    return incumbent, np.where(feasible, log_score, -np.inf)
 
 
 def _settle(
@@ -369,13 +388,13 @@ def _missing_brackets(
     return out
 
 
-def _blocked(fitted: bool, inside: bool, n_trials: int, policy: Policy) -> str:
+def _blocked(fitted: bool, bracketed: bool, n_trials: int, policy: Policy) -> str:
     """Why a model may not be settled yet, or '' if it may."""
     if not fitted:
         return "too little data to trust the uncertainty"
     if n_trials < policy.min_trials_to_settle:
         return f"needs {policy.min_trials_to_settle} result(s) of its own"
-    if not inside:
+    if not bracketed:
         return NOT_BRACKETED
     return ""
 

@@ -27,6 +27,7 @@ import numpy as np
 from freqopt.core import _acquisition as acq
 from freqopt.core._decide import NOT_BRACKETED, Decision, decide
 from freqopt.core.gp import (
+    MergedObservations,
     fit_gain_gp,
     merge_replicates,
     monotone_contradictions,
@@ -201,10 +202,6 @@ def fit_posterior(
         prior_sd=_prior_gain_sd(problem, policy),
         seed=seed,
     )
-    method = gp.method
-    if method == "gp-fixed" and any(n.startswith("all gains") for n in gp.notes):
-        method = "constant"
-
     notes = list(gp.notes)
     notes += _data_notes(problem, merged.n_points, coords.shape[1])
     for model, short, long, z in monotone_contradictions(merged, gp.point_noise_sd):
@@ -213,7 +210,7 @@ def fit_posterior(
             f"standard errors above gain at {short:g} h, contradicting "
             "'fresher is not worse'; check its trials"
         )
-    if any(n.startswith("GP fit failed") for n in notes):
+    if gp.fit_failed:
         warnings.warn(
             "cluster GP fit failed; fell back to fixed hyperparameters "
             "(see Posterior.notes). Check the results for outliers",
@@ -225,13 +222,13 @@ def fit_posterior(
     roi_mean, roi_sd = roi_from_gain(
         gp.mean, gain_sd, problem.value, problem.cost_per_day, policy.compute_price
     )
-    logger.debug("posterior for %d models: %s", problem.n_models, method)
+    logger.debug("posterior for %d models: %s", problem.n_models, gp.method)
     return Posterior(
         gain_mean=gp.mean,
         gain_sd=gain_sd,
         roi_mean=roi_mean,
         roi_sd=roi_sd,
-        method=method,
+        method=gp.method,
         notes=tuple(notes),
         gain_cov=gp.cov,
         noise_sd=gp.noise_sd,
@@ -592,7 +589,9 @@ def _status(
 ) -> tuple[str, str]:
     """Status word and reason for one model's recommendation."""
     hours = problem.intervals_hours[j]
-    chance = f"P(within {policy.epsilon:.0%} of the best) = {decision.prob_within:.2f}"
+    chance = (
+        f"P(within {100 * policy.epsilon:g}% of the best) = {decision.prob_within:.2f}"
+    )
     worth = (
         f"largest expected ROI improvement {decision.max_improvement:.3g}/day "
         f"(threshold {decision.threshold:.3g}/day)"
@@ -663,14 +662,16 @@ def _prior_gain_sd(problem: ClusterProblem, policy: Policy) -> np.ndarray:
     return np.where(good, width, fill)
 
 
-def _grid_counts(merged: object, n_models: int, n_intervals: int) -> np.ndarray:
+def _grid_counts(
+    merged: MergedObservations, n_models: int, n_intervals: int
+) -> np.ndarray:
     """Results merged at each (model, grid interval), int64 (n_models, n_int)."""
     counts = np.zeros((n_models, n_intervals), dtype=np.int64)
-    on_grid = merged.grid_index >= 0  # type: ignore[attr-defined]
+    on_grid = merged.grid_index >= 0
     np.add.at(
         counts,
-        (merged.model_index[on_grid], merged.grid_index[on_grid]),  # type: ignore[attr-defined]
-        merged.count[on_grid],  # type: ignore[attr-defined]
+        (merged.model_index[on_grid], merged.grid_index[on_grid]),
+        merged.count[on_grid],
     )
     return counts
 

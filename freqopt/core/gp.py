@@ -2,13 +2,18 @@
 
 The gain of model ``m`` at interval ``tau`` is modelled as
 
-    gain(m, tau) = a + b * x(tau) + f(x(tau), z_m),   b <= 0,
+    gain(m, tau) = trend(tau) + f(x(tau), z_m, m),
 
-where ``x`` is log interval scaled to [0, 1] over the allowed grid, ``z_m``
-the model's embedding reduced to at most three principal coordinates, and
-``f`` a zero-mean GP with a product (ARD RBF) kernel over both. The linear
-prior mean encodes "fresher is rarely worse" without forcing monotone curves;
-the embedding term lets a model without trials borrow its neighbours' curves.
+    trend(tau) = base + amplitude * (1 - exp(-staleness / tau)),  amplitude >= 0,
+
+where ``x`` is log interval scaled to [0, 1] over the allowed grid and ``z_m``
+the model's embedding reduced to at most three principal coordinates. The
+trend is one saturating decay fitted to the whole cluster: it encodes
+"fresher is rarely worse, with diminishing returns" as a prior mean without
+forcing any curve to be monotone. ``f`` is a zero-mean GP whose kernel is a
+shared part (RBF over log interval times RBF over the embedding), through
+which a model without trials borrows its neighbours' curves, plus a part of
+the model's own (RBF over log interval, zero across models).
 
 Replicates at one (model, interval) are merged; a known standard error is used
 as fixed noise, otherwise the noise is estimated from replicates or learned.
@@ -20,6 +25,7 @@ moderate hyperparameters is used instead and the returned ``notes`` say so.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
@@ -54,7 +60,8 @@ _DEVIATION_FRACTION = 0.2
 #: Largest covariance matrix handled by Cholesky instead of iterative solves.
 _MAX_CHOLESKY_SIZE = 20_000
 
-#: Largest standardized noise sd still considered informative.
+#: Standard errors by which a longer interval must beat a shorter one before
+#: a model is reported as contradicting "fresher is not worse".
 _Z_CONTRADICTION = 3.0
 
 
@@ -104,9 +111,11 @@ class GainPosterior:
             float64 array (n_models, n_intervals).
         point_noise_sd: Noise standard deviation of each merged point's mean,
             float64 array (n_points,).
-        method: ``"gp"`` (fitted), ``"gp-fixed"`` (fixed hyperparameters) or
-            ``"prior"`` (no data).
+        method: ``"gp"`` (fitted), ``"gp-fixed"`` (fixed hyperparameters:
+            too few results, or a failed fit), ``"constant"`` (fixed
+            hyperparameters: every gain identical) or ``"prior"`` (no data).
         notes: What was done and why, in words.
+        fit_failed: Whether fitting raised and the fallback was used.
     """
 
     mean: np.ndarray
@@ -115,6 +124,7 @@ class GainPosterior:
     point_noise_sd: np.ndarray
     method: str
     notes: tuple[str, ...]
+    fit_failed: bool = False
 
 
 def merge_replicates(
@@ -262,39 +272,30 @@ def fit_gain_gp(
     notes = [n for n in (trend_note, *noise_notes) if n]
 
     # Fit when the data can say something about the hyperparameters.
-    spread = float(np.ptp(merged.gain))
-    constant = spread <= 1e-12 * max(float(np.abs(merged.gain).max()), 1e-300)
-    if merged.n_points < 3 or constant:
-        why = "one result" if merged.n_points == 1 else f"{merged.n_points} results"
-        if merged.n_points > 1 and constant:
-            why = "all gains identical"
-        notes.append(f"{why}: hyperparameters fixed, not fitted")
-        return _fixed_posterior(
-            inputs, x, residual, point_var, noise_var, trend,
-            merged, prior_sd, notes,
-        )  # fmt: skip
+    too_little = _too_little_data(merged)
+    if too_little:
+        notes.append(f"{too_little}: hyperparameters fixed, not fitted")
+        fixed = _fixed_posterior(
+            inputs, x, residual, point_var, noise_var, trend, merged, prior_sd, notes
+        )
+        if too_little.startswith("all gains identical"):
+            return dataclasses.replace(fixed, method="constant")
+        return fixed
 
     try:
         mean, cov, learned_var = _botorch_posterior(
-            inputs,
-            x,
-            merged.model_index,
-            residual,
-            float(np.std(merged.gain)),
-            point_var,
-            seed,
-            max_fit_points,
-            max_iter,
-        )
+            inputs, x, merged.model_index, residual, float(np.std(merged.gain)),
+            point_var, seed, max_fit_points, max_iter,
+        )  # fmt: skip
     except Exception as exc:  # any numerical failure: fall back, say why
         message = f"GP fit failed ({type(exc).__name__}: {exc}); used fixed "
         message += "hyperparameters instead"
-        logger.warning(message)
+        logger.debug(message)
         notes.append(message)
-        return _fixed_posterior(
-            inputs, x, residual, point_var, noise_var, trend,
-            merged, prior_sd, notes, failed=True,
-        )  # fmt: skip
+        fixed = _fixed_posterior(
+            inputs, x, residual, point_var, noise_var, trend, merged, prior_sd, notes
+        )
+        return dataclasses.replace(fixed, fit_failed=True)
 
     if noise_var is None:
         noise_var = learned_var
@@ -307,6 +308,18 @@ def fit_gain_gp(
         method="gp",
         notes=tuple(notes),
     )
+
+
+def _too_little_data(merged: MergedObservations) -> str:
+    """Why hyperparameters cannot be fitted, or '' when they can."""
+    size = max(float(np.abs(merged.gain).max()), 1e-300)
+    if merged.n_points > 1 and float(np.ptp(merged.gain)) <= 1e-12 * size:
+        return "all gains identical"
+    if merged.n_points == 1:
+        return "one result"
+    if merged.n_points < 3:
+        return f"{merged.n_points} results"
+    return ""
 
 
 def monotone_contradictions(
@@ -537,7 +550,6 @@ def _fixed_posterior(
     merged: MergedObservations,
     prior_sd: np.ndarray,
     notes: list[str],
-    failed: bool = False,
 ) -> GainPosterior:
     """GP posterior with fixed hyperparameters (too little data, or failure)."""
     # Output scale: residual spread, else noise, else gain size, else prior.
@@ -663,8 +675,9 @@ def _botorch_posterior(
             learned = float("nan")
             if learn_noise:
                 stdvs = model.outcome_transform.stdvs  # type: ignore[union-attr]
-                stdv = float(stdvs.squeeze())
-                learned = float(model.likelihood.noise.mean()) * stdv**2
+                stdv = float(stdvs.squeeze())  # type: ignore[operator]
+                noise = model.likelihood.noise
+                learned = float(noise.mean()) * stdv**2
 
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(cov))):
         raise FloatingPointError("posterior has non-finite values")
