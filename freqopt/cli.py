@@ -770,6 +770,67 @@ def demo(
     _render_demo(result)
 
 
+@main.command()
+@click.option("--fleet", "fleet_kind", type=click.Choice(["sim", "real"]), default="sim",
+              show_default=True, help="Simulated fleet, or the real-data replay fleet.")
+@click.option("--strategies", default=None, metavar="A,B,...",
+              help="Comma-separated strategies [default: all].")
+@click.option("--seeds", "n_seeds", type=click.IntRange(min=1), default=5,
+              show_default=True, help="Seeds per noise level.")
+@click.option("--budget", type=click.FloatRange(min=0.5), default=12.0,
+              show_default=True, help="Experiments per model on average.")
+@click.option("--noise", "noises", type=click.FloatRange(min=0), multiple=True,
+              help="Noise level(s) as a fraction of each model's gain range "
+              "[default: 0.05 and 0.2; the real fleet has its own].")
+@click.option("--quick", is_flag=True, help="Small setting that runs in about a minute.")
+@click.option("--jobs", "n_jobs", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Parallel worker processes.")
+@click.option("--seed", type=int, default=0, show_default=True, help="First seed.")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder for benchmark.json and the plots.")
+@json_option
+@handle_errors
+def benchmark(
+    fleet_kind: str, strategies: str | None, n_seeds: int, budget: float,
+    noises: tuple[float, ...], quick: bool, n_jobs: int, seed: int, out: str,
+    as_json: bool,
+) -> None:
+    """Run strategies side by side on a fleet with known truth.
+
+    Strategies: grid, coarse_to_fine, random, skopt, independent_gp, freqopt,
+    cold_start. Writes benchmark.json and PNG plots to --out.
+    """
+    from freqopt.bench.runner import benchmark as run
+
+    names = [n.strip() for n in strategies.split(",")] if strategies else None
+    with progress_bar(not as_json) as bar:
+        track = _tracker(bar)
+        result = run(
+            fleet_kind, names, n_seeds=n_seeds, budget=budget,
+            noise=list(noises) or None, quick=quick, out_dir=out,
+            progress=lambda e: track("runs", e.done, e.total), n_jobs=n_jobs, seed=seed,
+        )
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    print_table(
+        "share of models within 2 % / 5 % of the true ROI optimum (95 % interval)",
+        ["noise", "strategy", "experiments per model", "within 2 %", "within 5 %",
+         "median regret", "experiment compute", "ms per decision"],
+        ([r.noise, r.strategy, r.k,
+          f"{r.share_within_2pct:.0%} [{r.share_within_2pct_low:.0%}, "
+          f"{r.share_within_2pct_high:.0%}]",
+          f"{r.share_within_5pct:.0%} [{r.share_within_5pct_low:.0%}, "
+          f"{r.share_within_5pct_high:.0%}]",
+          r.median_regret, r.compute_cost, 1000 * r.seconds_per_decision]
+         for r in result.table()),
+    )
+    for goal in result.goals:
+        numbers = ", ".join(f"{k} {_fmt(v)}" for k, v in goal.measured.items())
+        say(f"goal {'MET' if goal.passed else 'NOT MET'}: {goal.description} ({numbers})")
+    say(f"wrote {out}/benchmark.json and plots")
+
+
 def _render_demo(result: Any) -> None:
     print_table(
         f"{len(result.models)} models in {result.n_clusters} clusters: freqopt against "

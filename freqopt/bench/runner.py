@@ -800,6 +800,7 @@ def benchmark(
     n_jobs: int = 1,
     seed: int = 0,
     budget_caps: Mapping[str, float] | None = None,
+    oracle_factory: Callable[[TruthFleet], Oracle] | None = None,
 ) -> BenchmarkResult:
     """The ``freqopt benchmark`` command as one call.
 
@@ -823,6 +824,8 @@ def benchmark(
         seed: First seed.
         budget_caps: Strategy name -> lower budget per model; None for
             :data:`DEFAULT_BUDGET_CAPS`.
+        oracle_factory: Builds the oracle of a given fleet; None for the
+            simulator's (``fleet="real"`` uses the replay oracle).
 
     Returns:
         The result.
@@ -841,9 +844,15 @@ def benchmark(
         source = fleet
     elif fleet == "sim":
         source = SimFleetFactory(30, 3) if quick else SimFleetFactory()
+    elif fleet == "real":
+        from freqopt.replay import build_real_fleet
+
+        real = build_real_fleet(n_jobs=max(n_jobs, 1), seed=seed)
+        source, oracle_factory, noise = real.truth, _RealOracles(real), None
     else:
         raise DataError(
-            f"unknown fleet {fleet!r}; choose 'sim' or pass a fleet with known truth."
+            f"unknown fleet {fleet!r}; choose 'sim', 'real' or pass a fleet with "
+            "known truth."
         )
 
     if quick:
@@ -858,6 +867,7 @@ def benchmark(
         noises=noise,
         out_dir=out_dir,
         progress=progress,
+        oracle_factory=oracle_factory,
         n_jobs=n_jobs,
         budget_caps=DEFAULT_BUDGET_CAPS if budget_caps is None else budget_caps,
         settings={
@@ -865,6 +875,16 @@ def benchmark(
             "quick": quick,
         },
     )
+
+
+class _RealOracles:
+    """Picklable oracle factory of the real-data replay fleet."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def __call__(self, fleet: TruthFleet) -> Oracle:
+        return self.real.oracle()
 
 
 def format_table(result: BenchmarkResult, k_values: Sequence[float] = TABLE_K) -> str:
