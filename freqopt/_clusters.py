@@ -120,7 +120,9 @@ class _State:
     label_to_id: dict[int, int]
 
 
-def metadata_frame(store: Store, model_ids: Sequence[str] | None = None) -> pd.DataFrame:
+def metadata_frame(
+    store: Store, model_ids: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Registered models as a fleet frame, shape (n_models, n_columns)."""
     query = sa.select(models).order_by(models.c.model_id)
     if model_ids is not None:
@@ -158,7 +160,11 @@ def run_clustering(
     Raises:
         DataError: The fleet is empty or its metadata cannot be embedded.
     """
-    from freqopt.core.clustering import cluster_fleet, describe_clusters, match_cluster_ids
+    from freqopt.core.clustering import (
+        cluster_fleet,
+        describe_clusters,
+        match_cluster_ids,
+    )
     from freqopt.core.embedding import fit_embedding
 
     frame = metadata_frame(store)
@@ -171,12 +177,21 @@ def run_clustering(
     # Interval bounds say what a model may run at, not what it is like.
     bounds = [c for c in ("min_interval_hours", "max_interval_hours") if c in frame]
     embedding = fit_embedding(
-        frame, exclude=[*exclude, *bounds], weights=weights, pca=pca, seed=seed
+        frame,
+        exclude=[*exclude, *bounds],
+        weights=weights,
+        pca=pca,  # type: ignore[arg-type]  # the CLI passes only allowed values
+        seed=seed,
     )
     result = cluster_fleet(
-        embedding.matrix, k=k, method=method, seed=seed, k_max=k_max  # type: ignore[arg-type]
+        embedding.matrix,
+        k=k,  # type: ignore[arg-type]
+        method=method,  # type: ignore[arg-type]
+        seed=seed,
+        k_max=k_max,
     )
-    labels = {m: int(label) for m, label in zip(embedding.model_ids, result.labels)}
+    pairs = zip(embedding.model_ids, result.labels, strict=True)
+    labels = {m: int(label) for m, label in pairs}
 
     # Keep ids stable against the previous version.
     previous = _previous_members(store)
@@ -195,43 +210,77 @@ def run_clustering(
     )
 
     # Store the new version in one transaction.
-    state = {"embedder": embedding.embedder, "clustering": result,
-             "label_to_id": label_to_id}
-    params = {"k": k, "method": method, "pca": pca, "seed": seed,
-              "exclude": list(exclude), "weights": dict(weights or {})}
+    state = {
+        "embedder": embedding.embedder,
+        "clustering": result,
+        "label_to_id": label_to_id,
+    }
+    params = {
+        "k": k,
+        "method": method,
+        "pca": pca,
+        "seed": seed,
+        "exclude": list(exclude),
+        "weights": dict(weights or {}),
+    }
     summary = result.to_dict()
     now = utc_now()
     with store.begin() as conn:
         version = conn.execute(
             clusterings.insert().returning(clusterings.c.version),
-            {"created_at": now, "params": params,
-             "report": {"clustering": summary, "embedding": embedding.report.to_dict()},
-             "embedder": pickle.dumps(state)},
+            {
+                "created_at": now,
+                "params": params,
+                "report": {
+                    "clustering": summary,
+                    "embedding": embedding.report.to_dict(),
+                },
+                "embedder": pickle.dumps(state),
+            },
         ).scalar_one()
-        conn.execute(cluster_members.insert(), [
-            {"version": version, "model_id": m, "cluster_id": stable[m],
-             "distance": float(d), "assigned": False, "is_outlier": False}
-            for m, d in zip(embedding.model_ids, distances, strict=True)
-        ])
+        conn.execute(
+            cluster_members.insert(),
+            [
+                {
+                    "version": version,
+                    "model_id": m,
+                    "cluster_id": stable[m],
+                    "distance": float(d),
+                    "assigned": False,
+                    "is_outlier": False,
+                }
+                for m, d in zip(embedding.model_ids, distances, strict=True)
+            ],
+        )
         _update_cluster_table(conn, version, matching, descriptions)
 
     n_moved = sum(
-        1 for cid, members_ in previous.items() for m in members_
+        1
+        for cid, members_ in previous.items()
+        for m in members_
         if m in stable and stable[m] != cid
     )
     silhouettes = {label_to_id[c.index]: c.silhouette for c in result.clusters}
     infos = tuple(
         ClusterInfo(
-            cid, int((ids == cid).sum()),
+            cid,
+            int((ids == cid).sum()),
             tuple(sorted(m for m in embedding.model_ids if stable[m] == cid)),
-            silhouettes.get(cid), descriptions.get(cid, ""), 0,
+            silhouettes.get(cid),
+            descriptions.get(cid, ""),
+            0,
         )
         for cid in sorted(set(stable.values()))
     )
     logger.info("clustering v%d: k=%d, %d models moved", version, result.k, n_moved)
     return ClusterRun(
-        version, infos, summary, embedding.report.to_dict(),
-        tuple(matching.kept_ids), tuple(matching.new_ids), tuple(matching.retired_ids),
+        version,
+        infos,
+        summary,
+        embedding.report.to_dict(),
+        tuple(matching.kept_ids),
+        tuple(matching.new_ids),
+        tuple(matching.retired_ids),
         n_moved,
     )
 
@@ -241,17 +290,23 @@ def _update_cluster_table(
 ) -> None:
     for cid in matching.retired_ids:
         conn.execute(
-            clusters.update().where(clusters.c.cluster_id == cid)
+            clusters.update()
+            .where(clusters.c.cluster_id == cid)
             .values(retired_version=version)
         )
     for cid in matching.new_ids:
-        conn.execute(clusters.insert().values(
-            cluster_id=cid, created_version=version, retired_version=None,
-            description={"text": descriptions.get(cid, "")},
-        ))
+        conn.execute(
+            clusters.insert().values(
+                cluster_id=cid,
+                created_version=version,
+                retired_version=None,
+                description={"text": descriptions.get(cid, "")},
+            )
+        )
     for cid in matching.kept_ids:
         conn.execute(
-            clusters.update().where(clusters.c.cluster_id == cid)
+            clusters.update()
+            .where(clusters.c.cluster_id == cid)
             .values(description={"text": descriptions.get(cid, "")})
         )
 
@@ -266,8 +321,9 @@ def _previous_members(store: Store) -> dict[int, set[str]]:
         if version is None:
             return {}
         rows = conn.execute(
-            sa.select(cluster_members.c.model_id, cluster_members.c.cluster_id)
-            .where(cluster_members.c.version == version)
+            sa.select(cluster_members.c.model_id, cluster_members.c.cluster_id).where(
+                cluster_members.c.version == version
+            )
         ).all()
     grouped: dict[int, set[str]] = {}
     for model_id, cid in rows:
@@ -319,7 +375,9 @@ def members(store: Store, cluster_id: int | None = None) -> list[Member]:
             f"current cluster ids: {', '.join(map(str, known))}"
         )
     return [
-        Member(r.model_id, r.cluster_id, r.distance, bool(r.assigned), bool(r.is_outlier))
+        Member(
+            r.model_id, r.cluster_id, r.distance, bool(r.assigned), bool(r.is_outlier)
+        )
         for r in rows
     ]
 
@@ -329,7 +387,9 @@ def list_clusters(store: Store) -> list[ClusterInfo]:
     state = require_state(store)
     with store.read() as conn:
         report = conn.execute(
-            sa.select(clusterings.c.report).where(clusterings.c.version == state.version)
+            sa.select(clusterings.c.report).where(
+                clusterings.c.version == state.version
+            )
         ).scalar_one()
         texts = {
             r.cluster_id: r.description.get("text", "")
@@ -344,8 +404,12 @@ def list_clusters(store: Store) -> list[ClusterInfo]:
         grouped.setdefault(m.cluster_id, []).append(m)
     return [
         ClusterInfo(
-            cid, len(ms), tuple(m.model_id for m in ms), silhouettes.get(cid),
-            texts.get(cid, ""), sum(m.is_outlier for m in ms),
+            cid,
+            len(ms),
+            tuple(m.model_id for m in ms),
+            silhouettes.get(cid),
+            texts.get(cid, ""),
+            sum(m.is_outlier for m in ms),
         )
         for cid, ms in sorted(grouped.items())
     ]
@@ -367,8 +431,11 @@ def assign_new_models(store: Store, model_ids: Sequence[str]) -> list[Assigned]:
     assigned = [
         Assigned(m, state.label_to_id[int(label)], float(d), bool(out))
         for m, label, d, out in zip(
-            frame["model_id"], assignment.labels, assignment.distance,
-            assignment.is_outlier, strict=True,
+            frame["model_id"],
+            assignment.labels,
+            assignment.distance,
+            assignment.is_outlier,
+            strict=True,
         )
     ]
     with store.begin() as conn:
@@ -378,12 +445,20 @@ def assign_new_models(store: Store, model_ids: Sequence[str]) -> list[Assigned]:
                 cluster_members.c.model_id.in_([a.model_id for a in assigned]),
             )
         )
-        conn.execute(cluster_members.insert(), [
-            {"version": state.version, "model_id": a.model_id,
-             "cluster_id": a.cluster_id, "distance": a.distance,
-             "assigned": True, "is_outlier": a.is_outlier}
-            for a in assigned
-        ])
+        conn.execute(
+            cluster_members.insert(),
+            [
+                {
+                    "version": state.version,
+                    "model_id": a.model_id,
+                    "cluster_id": a.cluster_id,
+                    "distance": a.distance,
+                    "assigned": True,
+                    "is_outlier": a.is_outlier,
+                }
+                for a in assigned
+            ],
+        )
     return assigned
 
 
@@ -392,18 +467,27 @@ def diff(store: Store) -> Any:
     from freqopt.core.clustering import diff_clusters, members_by_cluster
 
     with store.read() as conn:
-        versions = conn.execute(
-            sa.select(clusterings.c.version).order_by(clusterings.c.version.desc()).limit(2)
-        ).scalars().all()
+        versions = (
+            conn.execute(
+                sa.select(clusterings.c.version)
+                .order_by(clusterings.c.version.desc())
+                .limit(2)
+            )
+            .scalars()
+            .all()
+        )
         if not versions:
             raise NotFoundError(
                 "the fleet has not been clustered yet; run `freqopt cluster` first"
             )
+        query = sa.select(cluster_members.c.model_id, cluster_members.c.cluster_id)
         by_version = {
-            v: dict(conn.execute(
-                sa.select(cluster_members.c.model_id, cluster_members.c.cluster_id)
-                .where(cluster_members.c.version == v)
-            ).all())
+            v: {
+                str(model_id): int(cid)
+                for model_id, cid in conn.execute(
+                    query.where(cluster_members.c.version == v)
+                )
+            }
             for v in versions
         }
     current = members_by_cluster(by_version[versions[0]])
@@ -431,8 +515,9 @@ def gain_curves(
     counts = np.zeros_like(sums)
     with store.read() as conn:
         rows = conn.execute(
-            sa.select(results.c.model_id, results.c.interval_hours, results.c.gain)
-            .where(results.c.model_id.in_(list(model_ids)))
+            sa.select(
+                results.c.model_id, results.c.interval_hours, results.c.gain
+            ).where(results.c.model_id.in_(list(model_ids)))
         ).all()
     for model_id, hours, gain in rows:
         j = int(np.abs(grid - np.log(hours)).argmin())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,7 +133,8 @@ def build_problem(store: Store, cluster_id: int, policy: Policy) -> _Built:
     # Observations and pending trials of the cluster's models.
     with store.read() as conn:
         rows = conn.execute(
-            sa.select(results).where(results.c.model_id.in_(model_ids))
+            sa.select(results)
+            .where(results.c.model_id.in_(model_ids))
             .order_by(results.c.result_id)
         ).all()
         pending_rows = conn.execute(
@@ -146,7 +148,8 @@ def build_problem(store: Store, cluster_id: int, policy: Policy) -> _Built:
         for name in names
     }
     pending = [
-        (index[m], j) for m, hours in pending_rows
+        (index[m], j)
+        for m, hours in pending_rows
         if (j := _grid_index(grid_log, hours)) is not None
     ]
 
@@ -158,11 +161,14 @@ def build_problem(store: Store, cluster_id: int, policy: Policy) -> _Built:
             f"{len(missing_value)} model(s) have no value ({_few(missing_value)}); "
             "using 1 money per gain unit per day. Add a value column to the fleet "
             "file so experiments go where the money is.",
-            DataWarning, stacklevel=3,
+            DataWarning,
+            stacklevel=3,
         )
         value = np.where(np.isnan(value), 1.0, value)
     cost_per_retrain = _cost_per_retrain(frame, model_ids, rows, index)
-    cost = cost_per_day_from_metadata(cost_per_retrain, grid, policy.fixed_overhead_per_day)
+    cost = cost_per_day_from_metadata(
+        cost_per_retrain, grid, policy.fixed_overhead_per_day
+    )
     if policy.cost_source == "observed":
         cost = _observed_cost(cost, rows, index, grid_log)
 
@@ -218,7 +224,7 @@ def _column(frame: Any, name: str) -> np.ndarray:
 
 
 def _cost_per_retrain(
-    frame: Any, model_ids: tuple[str, ...], rows: list[Any], index: dict[str, int]
+    frame: Any, model_ids: tuple[str, ...], rows: Sequence[Any], index: dict[str, int]
 ) -> np.ndarray:
     """Cost per retrain from metadata, else from measured cost per day."""
     per_retrain = _column(frame, "cost_per_retrain")
@@ -244,7 +250,7 @@ def _cost_per_retrain(
 
 
 def _observed_cost(
-    cost: np.ndarray, rows: list[Any], index: dict[str, int], grid_log: np.ndarray
+    cost: np.ndarray, rows: Sequence[Any], index: dict[str, int], grid_log: np.ndarray
 ) -> np.ndarray:
     """Replace metadata cost by the mean measured cost where measured."""
     sums = np.zeros_like(cost)
@@ -314,37 +320,68 @@ def next_trials(
             hours = float(problem.intervals_hours[p.interval_index])
             trial_id = conn.execute(
                 trials.insert().returning(trials.c.trial_id),
-                {"model_id": mid, "interval_hours": hours, "status": "proposed",
-                 "source": "freqopt", "cluster_id": cluster_id, "created_at": now,
-                 "updated_at": now},
+                {
+                    "model_id": mid,
+                    "interval_hours": hours,
+                    "status": "proposed",
+                    "source": "freqopt",
+                    "cluster_id": cluster_id,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             ).scalar_one()
             item = ProposedTrial(
-                trial_id, mid, cluster_id, hours, p.score, p.is_replicate, p.reason,
-                p.gain_mean, p.gain_lo, p.gain_hi, p.roi_mean, p.roi_lo, p.roi_hi,
+                trial_id,
+                mid,
+                cluster_id,
+                hours,
+                p.score,
+                p.is_replicate,
+                p.reason,
+                p.gain_mean,
+                p.gain_lo,
+                p.gain_hi,
+                p.roi_mean,
+                p.roi_lo,
+                p.roi_hi,
             )
             stored.append(item)
-            conn.execute(decisions.insert(), {
-                "kind": "proposal", "cluster_id": cluster_id, "model_id": mid,
-                "trial_id": trial_id, "created_at": now,
-                "payload": {
-                    "proposal": _jsonable(item),
-                    "inputs": {
-                        "n_models": problem.n_models,
-                        "n_results": problem.n_obs,
-                        "n_pending": int(problem.pending.shape[0]),
-                        "value": float(problem.value[p.model_index]),
-                        "cost_per_day": float(
-                            problem.cost_per_day[p.model_index, p.interval_index]
-                        ),
-                        "policy": _policy_summary(policy),
-                        "seed": seed,
+            conn.execute(
+                decisions.insert(),
+                {
+                    "kind": "proposal",
+                    "cluster_id": cluster_id,
+                    "model_id": mid,
+                    "trial_id": trial_id,
+                    "created_at": now,
+                    "payload": {
+                        "proposal": _jsonable(item),
+                        "inputs": {
+                            "n_models": problem.n_models,
+                            "n_results": problem.n_obs,
+                            "n_pending": int(problem.pending.shape[0]),
+                            "value": float(problem.value[p.model_index]),
+                            "cost_per_day": float(
+                                problem.cost_per_day[p.model_index, p.interval_index]
+                            ),
+                            "policy": _policy_summary(policy),
+                            "seed": seed,
+                        },
+                        "posterior": {
+                            "method": posterior.method,
+                            "notes": posterior.notes,
+                        },
                     },
-                    "posterior": {"method": posterior.method, "notes": posterior.notes},
                 },
-            })
+            )
     for item in stored:
-        logger.info("proposed trial %d: %s every %g h (score %.3g)",
-                    item.trial_id, item.model_id, item.interval_hours, item.score)
+        logger.info(
+            "proposed trial %d: %s every %g h (score %.3g)",
+            item.trial_id,
+            item.model_id,
+            item.interval_hours,
+            item.score,
+        )
     return stored, posterior.notes
 
 
@@ -399,28 +436,58 @@ def recommendations(
             mid = problem.model_ids[rec.model_index]
             if model_id is not None and mid != model_id:
                 continue
-            current = problem.current_interval_hours[rec.model_index]
-            out.append(ModelRecommendation(
-                mid, cid, rec.interval_hours, rec.status, rec.gain_mean, rec.gain_lo,
-                rec.gain_hi, rec.roi_mean, rec.roi_lo, rec.roi_hi,
-                rec.max_expected_improvement, rec.prob_within_epsilon,
-                None if np.isnan(current) else float(current),
-                rec.roi_change_vs_current, int(built.n_results[rec.model_index]),
-                rec.ruled_out, rec.reason,
-            ))
+            currents = problem.current_interval_hours
+            current = np.nan if currents is None else currents[rec.model_index]
+            out.append(
+                ModelRecommendation(
+                    mid,
+                    cid,
+                    rec.interval_hours,
+                    rec.status,
+                    rec.gain_mean,
+                    rec.gain_lo,
+                    rec.gain_hi,
+                    rec.roi_mean,
+                    rec.roi_lo,
+                    rec.roi_hi,
+                    rec.max_expected_improvement,
+                    rec.prob_within_epsilon,
+                    None if np.isnan(current) else float(current),
+                    rec.roi_change_vs_current,
+                    int(built.n_results[rec.model_index]),
+                    rec.ruled_out,
+                    rec.reason,
+                )
+            )
     with store.begin() as conn:
-        conn.execute(decisions.insert(), [
-            {"kind": "recommendation", "cluster_id": r.cluster_id, "model_id": r.model_id,
-             "trial_id": None, "created_at": now,
-             "payload": {"recommendation": _jsonable(r), "policy": _policy_summary(policy),
-                         "seed": seed}}
-            for r in out
-        ])
+        conn.execute(
+            decisions.insert(),
+            [
+                {
+                    "kind": "recommendation",
+                    "cluster_id": r.cluster_id,
+                    "model_id": r.model_id,
+                    "trial_id": None,
+                    "created_at": now,
+                    "payload": {
+                        "recommendation": _jsonable(r),
+                        "policy": _policy_summary(policy),
+                        "seed": seed,
+                    },
+                }
+                for r in out
+            ],
+        )
     return out, notes
 
 
 def report(
-    store: Store, cluster_id: int, policy: Policy, out: str, *, seed: int | None = None,
+    store: Store,
+    cluster_id: int,
+    policy: Policy,
+    out: str,
+    *,
+    seed: int | None = None,
     max_models: int = 12,
 ) -> str:
     """Plot one cluster's posterior gain and ROI curves to an image file."""

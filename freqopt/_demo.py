@@ -121,8 +121,9 @@ def run_demo(
     fo = Freqopt.init(out / "demo.db")
     fo.import_models(fleet_path)
     clusters = fo.cluster(seed=seed).clusters
-    policy = Policy(intervals_hours=tuple(float(h) for h in truth.intervals_hours),
-                    seed=seed)
+    policy = Policy(
+        intervals_hours=tuple(float(h) for h in truth.intervals_hours), seed=seed
+    )
 
     # Loop: propose, run, ingest, until settled or out of budget.
     row_of = {m: i for i, m in enumerate(truth.model_ids)}
@@ -130,7 +131,7 @@ def run_demo(
     budget = int(round(budget_per_model * truth.n_models))
     spent, rounds = 0, []
     for round_no in range(1, 10_000):
-        rows = []
+        rows: list[dict[str, Any]] = []
         for info in clusters:
             left = budget - spent - len(rows)
             if left <= 0:
@@ -151,14 +152,20 @@ def run_demo(
         if spent >= budget:
             break
 
-    result = _finish(fo, policy, truth, oracle, row_of, rounds, out, seed, len(clusters))
+    result = _finish(
+        fo, policy, truth, oracle, row_of, rounds, out, seed, len(clusters)
+    )
     fo.close()
     return result
 
 
 def _run(
-    oracle: Oracle, proposal: Any, row_of: dict[str, int], truth: TruthFleet,
-    rng: np.random.Generator, round_no: int,
+    oracle: Oracle,
+    proposal: Any,
+    row_of: dict[str, int],
+    truth: TruthFleet,
+    rng: np.random.Generator,
+    round_no: int,
 ) -> dict[str, Any]:
     """Run one proposed trial on the oracle; return its results-file row."""
     i = row_of[proposal.model_id]
@@ -173,7 +180,9 @@ def _run(
         "gain_se": outcome.gain_se,
         "cost_per_day": outcome.cost_per_day,
         "started_at": start.isoformat().replace("+00:00", "Z"),
-        "ended_at": (start + timedelta(days=TRIAL_DAYS)).isoformat().replace("+00:00", "Z"),
+        "ended_at": (start + timedelta(days=TRIAL_DAYS))
+        .isoformat()
+        .replace("+00:00", "Z"),
     }
 
 
@@ -189,14 +198,21 @@ def _choices(recs: list[Any], truth: TruthFleet, row_of: dict[str, int]) -> np.n
 
 
 def _score_round(
-    fo: Freqopt, policy: Policy, truth: TruthFleet, row_of: dict[str, int],
-    round_no: int, spent: int,
+    fo: Freqopt,
+    policy: Policy,
+    truth: TruthFleet,
+    row_of: dict[str, int],
+    round_no: int,
+    spent: int,
 ) -> DemoRound:
     recs, _ = fo.recommend(policy=policy)
     regret = normalized_regret(truth.true_roi, _choices(recs, truth, row_of))
     return DemoRound(
-        round_no, spent / truth.n_models, share_within(regret, 0.02),
-        share_within(regret, 0.05), sum(r.status == "settled" for r in recs),
+        round_no,
+        spent / truth.n_models,
+        share_within(regret, 0.02),
+        share_within(regret, 0.05),
+        sum(r.status == "settled" for r in recs),
     )
 
 
@@ -213,8 +229,14 @@ def _grid_search(
 
 
 def _finish(
-    fo: Freqopt, policy: Policy, truth: TruthFleet, oracle: Oracle,
-    row_of: dict[str, int], rounds: list[DemoRound], out: Path, seed: int,
+    fo: Freqopt,
+    policy: Policy,
+    truth: TruthFleet,
+    oracle: Oracle,
+    row_of: dict[str, int],
+    rounds: list[DemoRound],
+    out: Path,
+    seed: int,
     n_clusters: int,
 ) -> DemoResult:
     recs, _ = fo.recommend(policy=policy)
@@ -230,27 +252,43 @@ def _finish(
     grid = truth.intervals_hours
     models = tuple(
         DemoModel(
-            r.model_id, r.cluster_id, r.status, r.interval_hours,
+            r.model_id,
+            r.cluster_id,
+            r.status,
+            r.interval_hours,
             float(grid[best[row_of[r.model_id]]]),
             float(grid[grid_choice[row_of[r.model_id]]]),
-            float(regret[row_of[r.model_id]]), float(grid_regret[row_of[r.model_id]]),
-            n_exp[r.model_id], int(grid_counts[row_of[r.model_id]]),
+            float(regret[row_of[r.model_id]]),
+            float(grid_regret[row_of[r.model_id]]),
+            n_exp[r.model_id],
+            int(grid_counts[row_of[r.model_id]]),
         )
         for r in recs
     )
     files = _write_outputs(fo, policy, models, rounds, truth, out, grid_counts)
     return DemoResult(
-        models, tuple(rounds), n_clusters,
-        sum(n_exp.values()) / truth.n_models, float(grid_counts.mean()),
-        share_within(regret, 0.02), share_within(regret, 0.05),
-        share_within(grid_regret, 0.02), share_within(grid_regret, 0.05),
-        str(out), files,
+        models,
+        tuple(rounds),
+        n_clusters,
+        sum(n_exp.values()) / truth.n_models,
+        float(grid_counts.mean()),
+        share_within(regret, 0.02),
+        share_within(regret, 0.05),
+        share_within(grid_regret, 0.02),
+        share_within(grid_regret, 0.05),
+        str(out),
+        files,
     )
 
 
 def _write_outputs(
-    fo: Freqopt, policy: Policy, models: tuple[DemoModel, ...],
-    rounds: list[DemoRound], truth: TruthFleet, out: Path, grid_counts: np.ndarray,
+    fo: Freqopt,
+    policy: Policy,
+    models: tuple[DemoModel, ...],
+    rounds: list[DemoRound],
+    truth: TruthFleet,
+    out: Path,
+    grid_counts: np.ndarray,
 ) -> tuple[str, ...]:
     """Per-model table, learning-curve plot and posterior plots per cluster."""
     import dataclasses
@@ -267,7 +305,10 @@ def _write_outputs(
 
 
 def _plot_rounds(
-    rounds: list[DemoRound], truth: TruthFleet, models: tuple[DemoModel, ...], path: Path
+    rounds: list[DemoRound],
+    truth: TruthFleet,
+    models: tuple[DemoModel, ...],
+    path: Path,
 ) -> str:
     """Share of models within 2 % / 5 % of the optimum against experiments."""
     import matplotlib
@@ -279,7 +320,9 @@ def _plot_rounds(
     ax = fig.add_subplot()
     x = [r.experiments_per_model for r in rounds]
     ax.plot(x, [r.share_within_2pct for r in rounds], "o-", label="freqopt, within 2 %")
-    ax.plot(x, [r.share_within_5pct for r in rounds], "s--", label="freqopt, within 5 %")
+    ax.plot(
+        x, [r.share_within_5pct for r in rounds], "s--", label="freqopt, within 5 %"
+    )
     grid_x = float(np.mean([m.n_grid_experiments for m in models]))
     grid_2 = float(np.mean([m.grid_regret <= 0.02 for m in models]))
     grid_5 = float(np.mean([m.grid_regret <= 0.05 for m in models]))

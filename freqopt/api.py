@@ -11,15 +11,13 @@ Example:
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from freqopt import _clusters
+from freqopt import _clusters, registry
 from freqopt import ingest as _ingest
-from freqopt import registry
 from freqopt.store import Store, StoreInfo, resolve_db_url
 from freqopt.trials import TrialRecord, list_trials, move_trial
 
@@ -139,8 +137,13 @@ class Freqopt:
     ) -> _clusters.ClusterRun:
         """Embed and cluster the fleet; store it as a new version with stable ids."""
         return _clusters.run_clustering(
-            self.store, k=k, method=method, pca=pca, seed=seed,
-            exclude=exclude, weights=weights,
+            self.store,
+            k=k,
+            method=method,
+            pca=pca,
+            seed=seed,
+            exclude=exclude,
+            weights=weights,
         )
 
     def clusters(self) -> list[_clusters.ClusterInfo]:
@@ -211,18 +214,27 @@ class Freqopt:
         from freqopt import _decisions
 
         return _decisions.recommendations(
-            self.store, _policy(policy), cluster_id=cluster_id, model_id=model_id,
+            self.store,
+            _policy(policy),
+            cluster_id=cluster_id,
+            model_id=model_id,
             seed=seed,
         )
 
     def report(
-        self, cluster_id: int, out: str | Path, *, policy: Any = None,
+        self,
+        cluster_id: int,
+        out: str | Path,
+        *,
+        policy: Any = None,
         seed: int | None = None,
     ) -> str:
         """Plot a cluster's posterior gain and ROI curves to an image file."""
         from freqopt import _decisions
 
-        return _decisions.report(self.store, cluster_id, _policy(policy), str(out), seed=seed)
+        return _decisions.report(
+            self.store, cluster_id, _policy(policy), str(out), seed=seed
+        )
 
 
 def _policy(policy: Any) -> Any:

@@ -191,7 +191,12 @@ def models_import(file: str, db: str | None, as_json: bool) -> None:
             "new models placed in existing clusters",
             ["model_id", "cluster_id", "distance", "outlier"],
             (
-                [a.model_id, a.cluster_id, a.distance, "OUTLIER" if a.is_outlier else ""]
+                [
+                    a.model_id,
+                    a.cluster_id,
+                    a.distance,
+                    "OUTLIER" if a.is_outlier else "",
+                ]
                 for a in result.assigned
             ),
         )
@@ -351,7 +356,9 @@ def _k_value(value: str) -> int | str:
     try:
         k = int(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: use 'auto' or a whole number >= 1") from None
+        raise click.BadParameter(
+            f"{value!r}: use 'auto' or a whole number >= 1"
+        ) from None
     if k < 1:
         raise click.BadParameter(f"{value!r}: use 'auto' or a whole number >= 1")
     return k
@@ -365,7 +372,9 @@ def _pca_value(value: str) -> int | str | None:
     try:
         n = int(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: use off, auto or a whole number >= 1") from None
+        raise click.BadParameter(
+            f"{value!r}: use off, auto or a whole number >= 1"
+        ) from None
     if n < 1:
         raise click.BadParameter(f"{value!r}: use off, auto or a whole number >= 1")
     return n
@@ -388,48 +397,89 @@ def _render_clusters(infos: Sequence[Any], title: str) -> None:
     print_table(
         title,
         ["cluster_id", "size", "silhouette", "outliers", "description"],
-        ([c.cluster_id, c.size, c.silhouette, c.n_outliers, c.description] for c in infos),
+        (
+            [c.cluster_id, c.size, c.silhouette, c.n_outliers, c.description]
+            for c in infos
+        ),
     )
 
 
 @main.command()
-@click.option("--k", "k", default="auto", show_default=True,
-              help="Number of clusters, or 'auto' (silhouette + Calinski-Harabasz).")
-@click.option("--method", type=click.Choice(["kmeans", "agglomerative", "spectral"]),
-              default="kmeans", show_default=True, help="Clustering method.")
-@click.option("--pca", "pca", default="off", show_default=True,
-              help="PCA on the embedding: off, auto (90 % variance) or N components.")
-@click.option("--exclude", multiple=True, metavar="COLUMN",
-              help="Leave a metadata column out (repeatable).")
-@click.option("--weight", "weight", multiple=True, metavar="COLUMN=W",
-              help="Weight a metadata column's dimensions (repeatable; 0 excludes).")
+@click.option(
+    "--k",
+    "k",
+    default="auto",
+    show_default=True,
+    help="Number of clusters, or 'auto' (silhouette + Calinski-Harabasz).",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["kmeans", "agglomerative", "spectral"]),
+    default="kmeans",
+    show_default=True,
+    help="Clustering method.",
+)
+@click.option(
+    "--pca",
+    "pca",
+    default="off",
+    show_default=True,
+    help="PCA on the embedding: off, auto (90 % variance) or N components.",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="COLUMN",
+    help="Leave a metadata column out (repeatable).",
+)
+@click.option(
+    "--weight",
+    "weight",
+    multiple=True,
+    metavar="COLUMN=W",
+    help="Weight a metadata column's dimensions (repeatable; 0 excludes).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @db_option
 @json_option
 @handle_errors
 def cluster(
-    k: str, method: str, pca: str, exclude: tuple[str, ...], weight: tuple[str, ...],
-    seed: int, db: str | None, as_json: bool,
+    k: str,
+    method: str,
+    pca: str,
+    exclude: tuple[str, ...],
+    weight: tuple[str, ...],
+    seed: int,
+    db: str | None,
+    as_json: bool,
 ) -> None:
     """Cluster the fleet by metadata; ids stay stable across re-clustering."""
     run = open_store(db).cluster(
-        k=_k_value(k), method=method, pca=_pca_value(pca), seed=seed,
-        exclude=exclude, weights=_weights(weight),
+        k=_k_value(k),
+        method=method,
+        pca=_pca_value(pca),
+        seed=seed,
+        exclude=exclude,
+        weights=_weights(weight),
     )
     if as_json:
         emit_json(run)
         return
     summary, embedding = run.summary, run.embedding
     _render_clusters(run.clusters, f"clustering v{run.version}: {summary['reason']}")
-    say(f"silhouette {_fmt(summary['silhouette'])}, stability (adjusted Rand under "
+    say(
+        f"silhouette {_fmt(summary['silhouette'])}, stability (adjusted Rand under "
         f"resampling) {_fmt(summary['stability_mean'])} "
-        f"± {_fmt(summary['stability_std'])}")
+        f"± {_fmt(summary['stability_std'])}"
+    )
     if embedding.get("dropped"):
         say(f"dropped columns: {_fmt([d['column'] for d in embedding['dropped']])}")
     if embedding.get("explained_variance") is not None:
         say(f"PCA keeps {embedding['explained_variance']:.1%} of the variance")
-    say(f"ids kept {_fmt(run.kept_ids) or '-'}; new {_fmt(run.new_ids) or '-'}; "
-        f"retired {_fmt(run.retired_ids) or '-'}; {run.n_moved} models moved")
+    say(
+        f"ids kept {_fmt(run.kept_ids) or '-'}; new {_fmt(run.new_ids) or '-'}; "
+        f"retired {_fmt(run.retired_ids) or '-'}; {run.n_moved} models moved"
+    )
 
 
 @main.group(invoke_without_command=True)
@@ -469,8 +519,15 @@ def clusters_show(cluster_id: int, db: str | None, as_json: bool) -> None:
     print_table(
         f"cluster {cluster_id}: {len(found)} models",
         ["model_id", "distance", "assigned later", "outlier"],
-        ([m.model_id, m.distance, "yes" if m.assigned else "", "OUTLIER" if m.is_outlier
-          else ""] for m in found),
+        (
+            [
+                m.model_id,
+                m.distance,
+                "yes" if m.assigned else "",
+                "OUTLIER" if m.is_outlier else "",
+            ]
+            for m in found
+        ),
     )
 
 
@@ -489,15 +546,27 @@ def clusters_diff(db: str | None, as_json: bool) -> None:
         ["model_id", "old_cluster_id", "new_cluster_id"],
         ([m.model_id, m.old_cluster_id, m.new_cluster_id] for m in result.moves),
     )
-    say(f"clusters added: {_fmt(result.added_ids) or '-'}; "
-        f"removed: {_fmt(result.removed_ids) or '-'}")
+    say(
+        f"clusters added: {_fmt(result.added_ids) or '-'}; "
+        f"removed: {_fmt(result.removed_ids) or '-'}"
+    )
 
 
 @clusters.command("validate")
-@click.option("--permutations", type=int, default=999, show_default=True,
-              help="Label permutations for the p-values.")
-@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), default=None,
-              help="Policy TOML (its allowed intervals are the curve grid).")
+@click.option(
+    "--permutations",
+    type=int,
+    default=999,
+    show_default=True,
+    help="Label permutations for the p-values.",
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Policy TOML (its allowed intervals are the curve grid).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @db_option
 @json_option
@@ -516,16 +585,40 @@ def clusters_validate(
         return
     print_table(
         "curve distance within vs across clusters",
-        ["cluster_id", "models", "with data", "within", "across", "ratio", "p", "status"],
-        ([c.label, c.n_models, c.n_with_data, c.within_mean, c.across_mean, c.ratio,
-          c.p_value, c.status] for c in report.clusters),
+        [
+            "cluster_id",
+            "models",
+            "with data",
+            "within",
+            "across",
+            "ratio",
+            "p",
+            "status",
+        ],
+        (
+            [
+                c.label,
+                c.n_models,
+                c.n_with_data,
+                c.within_mean,
+                c.across_mean,
+                c.ratio,
+                c.p_value,
+                c.status,
+            ]
+            for c in report.clusters
+        ),
     )
     say(report.message)
 
 
 @clusters.command("plot")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Image file to write (.png, .svg, .pdf).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Image file to write (.png, .svg, .pdf).",
+)
 @db_option
 @handle_errors
 def clusters_plot(out: str, db: str | None) -> None:
@@ -536,7 +629,10 @@ def clusters_plot(out: str, db: str | None) -> None:
 def policy_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--policy FILE``."""
     return click.option(
-        "--policy", "policy_path", type=click.Path(dir_okay=False), default=None,
+        "--policy",
+        "policy_path",
+        type=click.Path(dir_okay=False),
+        default=None,
         envvar="FREQOPT_POLICY",
         help="Policy TOML [env FREQOPT_POLICY; default: the built-in default policy].",
     )(func)
@@ -555,17 +651,31 @@ def _say_notes(notes: Iterable[str]) -> None:
 
 @main.command("next-trial")
 @click.option("--cluster", "cluster_id", type=int, required=True, help="Cluster id.")
-@click.option("--batch", "q", type=click.IntRange(min=1), default=None,
-              help="Number of distinct proposals [default: the policy's batch_size].")
-@click.option("--model", "model_id", default=None, help="Only propose trials of this model.")
-@click.option("--seed", type=int, default=None, help="Random seed [default: the policy's].")
+@click.option(
+    "--batch",
+    "q",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of distinct proposals [default: the policy's batch_size].",
+)
+@click.option(
+    "--model", "model_id", default=None, help="Only propose trials of this model."
+)
+@click.option(
+    "--seed", type=int, default=None, help="Random seed [default: the policy's]."
+)
 @policy_option
 @db_option
 @json_option
 @handle_errors
 def next_trial(
-    cluster_id: int, q: int | None, model_id: str | None, seed: int | None,
-    policy_path: str | None, db: str | None, as_json: bool,
+    cluster_id: int,
+    q: int | None,
+    model_id: str | None,
+    seed: int | None,
+    policy_path: str | None,
+    db: str | None,
+    as_json: bool,
 ) -> None:
     """Propose the next most valuable experiments for a cluster.
 
@@ -579,16 +689,32 @@ def next_trial(
         emit_json(proposals)
         return
     if not proposals:
-        say(f"no trial is worth running in cluster {cluster_id}: every model is "
-            "settled or every interval is tried or pending")
+        say(
+            f"no trial is worth running in cluster {cluster_id}: every model is "
+            "settled or every interval is tried or pending"
+        )
     else:
         print_table(
             f"next trials for cluster {cluster_id}",
-            ["trial_id", "model_id", "interval_hours", "score (ROI/day)", "gain (90 %)",
-             "reason"],
-            ([p.trial_id, p.model_id, p.interval_hours, p.score,
-              f"{p.gain_mean:.3g} [{p.gain_lo:.3g}, {p.gain_hi:.3g}]", p.reason]
-             for p in proposals),
+            [
+                "trial_id",
+                "model_id",
+                "interval_hours",
+                "score (ROI/day)",
+                "gain (90 %)",
+                "reason",
+            ],
+            (
+                [
+                    p.trial_id,
+                    p.model_id,
+                    p.interval_hours,
+                    p.score,
+                    f"{p.gain_mean:.3g} [{p.gain_lo:.3g}, {p.gain_hi:.3g}]",
+                    p.reason,
+                ]
+                for p in proposals
+            ),
         )
     _say_notes(notes)
 
@@ -597,14 +723,21 @@ def next_trial(
 @click.option("--cluster", "cluster_id", type=int, default=None, help="One cluster.")
 @click.option("--model", "model_id", default=None, help="One model.")
 @click.option("--all", "all_models", is_flag=True, help="Every model (the default).")
-@click.option("--seed", type=int, default=None, help="Random seed [default: the policy's].")
+@click.option(
+    "--seed", type=int, default=None, help="Random seed [default: the policy's]."
+)
 @policy_option
 @db_option
 @json_option
 @handle_errors
 def recommend(
-    cluster_id: int | None, model_id: str | None, all_models: bool, seed: int | None,
-    policy_path: str | None, db: str | None, as_json: bool,
+    cluster_id: int | None,
+    model_id: str | None,
+    all_models: bool,
+    seed: int | None,
+    policy_path: str | None,
+    db: str | None,
+    as_json: bool,
 ) -> None:
     """Recommend a retraining interval for each model, with uncertainty.
 
@@ -614,7 +747,9 @@ def recommend(
     if all_models and (cluster_id is not None or model_id is not None):
         raise click.UsageError("--all cannot be combined with --cluster or --model")
     recs, notes = open_store(db).recommend(
-        cluster_id=cluster_id, model_id=model_id, policy=_load_policy(policy_path),
+        cluster_id=cluster_id,
+        model_id=model_id,
+        policy=_load_policy(policy_path),
         seed=seed,
     )
     if as_json:
@@ -622,13 +757,31 @@ def recommend(
         return
     print_table(
         f"recommendations for {len(recs)} models",
-        ["model_id", "cluster", "interval_hours", "status", "gain (90 %)",
-         "ROI/day (90 %)", "vs current", "max EI", "P(within eps)"],
-        ([r.model_id, r.cluster_id, r.interval_hours, r.status,
-          f"{r.gain_mean:.3g} [{r.gain_lo:.3g}, {r.gain_hi:.3g}]",
-          f"{r.roi_mean:.3g} [{r.roi_lo:.3g}, {r.roi_hi:.3g}]",
-          r.roi_change_vs_current, r.max_expected_improvement, r.prob_within_epsilon]
-         for r in recs),
+        [
+            "model_id",
+            "cluster",
+            "interval_hours",
+            "status",
+            "gain (90 %)",
+            "ROI/day (90 %)",
+            "vs current",
+            "max EI",
+            "P(within eps)",
+        ],
+        (
+            [
+                r.model_id,
+                r.cluster_id,
+                r.interval_hours,
+                r.status,
+                f"{r.gain_mean:.3g} [{r.gain_lo:.3g}, {r.gain_hi:.3g}]",
+                f"{r.roi_mean:.3g} [{r.roi_lo:.3g}, {r.roi_hi:.3g}]",
+                r.roi_change_vs_current,
+                r.max_expected_improvement,
+                r.prob_within_epsilon,
+            ]
+            for r in recs
+        ),
     )
     for cid, cluster_notes in notes.items():
         _say_notes(f"cluster {cid}: {n}" for n in cluster_notes)
@@ -636,9 +789,15 @@ def recommend(
 
 @main.command()
 @click.option("--cluster", "cluster_id", type=int, required=True, help="Cluster id.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Image file to write (.png, .svg, .pdf).")
-@click.option("--seed", type=int, default=None, help="Random seed [default: the policy's].")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Image file to write (.png, .svg, .pdf).",
+)
+@click.option(
+    "--seed", type=int, default=None, help="Random seed [default: the policy's]."
+)
 @policy_option
 @db_option
 @handle_errors
@@ -663,8 +822,12 @@ def progress_bar(enabled: bool) -> Any:
     if not enabled or not console.is_terminal:
         return nullcontext(None)
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/"
-        "{task.total:.0f}"), TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     )
 
 
@@ -688,15 +851,36 @@ def _tracker(bar: Any) -> Callable[[str, float, float], None]:
 
 
 @main.command()
-@click.option("--models", "n_models", type=click.IntRange(min=2), default=120,
-              show_default=True, help="Models in the fleet.")
-@click.option("--clusters", "n_clusters", type=click.IntRange(min=1), default=6,
-              show_default=True, help="Generating groups.")
-@click.option("--noise", type=click.FloatRange(min=0), default=0.05, show_default=True,
-              help="Experiment noise sd as a fraction of each model's gain range.")
+@click.option(
+    "--models",
+    "n_models",
+    type=click.IntRange(min=2),
+    default=120,
+    show_default=True,
+    help="Models in the fleet.",
+)
+@click.option(
+    "--clusters",
+    "n_clusters",
+    type=click.IntRange(min=1),
+    default=6,
+    show_default=True,
+    help="Generating groups.",
+)
+@click.option(
+    "--noise",
+    type=click.FloatRange(min=0),
+    default=0.05,
+    show_default=True,
+    help="Experiment noise sd as a fraction of each model's gain range.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Folder for fleet.csv and truth.csv / truth.json.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for fleet.csv and truth.csv / truth.json.",
+)
 @json_option
 @handle_errors
 def simulate(
@@ -707,7 +891,9 @@ def simulate(
 
     from freqopt.sim import simulate_fleet, write_fleet_csv, write_truth
 
-    fleet = simulate_fleet(n_models=n_models, n_clusters=n_clusters, noise=noise, seed=seed)
+    fleet = simulate_fleet(
+        n_models=n_models, n_clusters=n_clusters, noise=noise, seed=seed
+    )
     folder = Path(out)
     files = [
         str(write_fleet_csv(fleet, folder / "fleet.csv")),
@@ -717,27 +903,61 @@ def simulate(
     if as_json:
         emit_json({"n_models": fleet.n_models, "files": files})
     else:
-        say(f"simulated {fleet.n_models} models in {n_clusters} groups: {', '.join(files)}")
+        say(
+            f"simulated {fleet.n_models} models in {n_clusters} groups: "
+            + ", ".join(files)
+        )
 
 
 @main.command()
-@click.option("--fleet", "fleet_kind", type=click.Choice(["real", "sim"]), default="real",
-              show_default=True,
-              help="real: backtest replays of data sets shipped in packages; sim: simulated.")
-@click.option("--budget", type=click.FloatRange(min=0.1), default=3.0, show_default=True,
-              help="Experiments per model on average, at most.")
+@click.option(
+    "--fleet",
+    "fleet_kind",
+    type=click.Choice(["real", "sim"]),
+    default="real",
+    show_default=True,
+    help="real: backtest replays of data sets shipped in packages; sim: simulated.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0.1),
+    default=3.0,
+    show_default=True,
+    help="Experiments per model on average, at most.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--out", default="demo-out", show_default=True,
-              type=click.Path(file_okay=False), help="Folder for the store, files, plots.")
-@click.option("--jobs", "n_jobs", type=int, default=2, show_default=True,
-              help="Parallel replay processes for the real fleet.")
-@click.option("--cache", "cache_dir", default=None, type=click.Path(file_okay=False),
-              help="Replay cache [env FREQOPT_CACHE; default ~/.cache/freqopt].")
+@click.option(
+    "--out",
+    default="demo-out",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the store, files, plots.",
+)
+@click.option(
+    "--jobs",
+    "n_jobs",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Parallel replay processes for the real fleet.",
+)
+@click.option(
+    "--cache",
+    "cache_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Replay cache [env FREQOPT_CACHE; default ~/.cache/freqopt].",
+)
 @json_option
 @handle_errors
 def demo(
-    fleet_kind: str, budget: float, seed: int, out: str, n_jobs: int,
-    cache_dir: str | None, as_json: bool,
+    fleet_kind: str,
+    budget: float,
+    seed: int,
+    out: str,
+    n_jobs: int,
+    cache_dir: str | None,
+    as_json: bool,
 ) -> None:
     """Run the whole loop on a fleet with known truth and score it.
 
@@ -753,17 +973,20 @@ def demo(
             from freqopt.replay import build_real_fleet
 
             real = build_real_fleet(
-                cache_dir=cache_dir, n_jobs=n_jobs, seed=seed,
+                cache_dir=cache_dir,
+                n_jobs=n_jobs,
+                seed=seed,
                 progress=lambda model_id, done, total: track("replays", done, total),
             )
-            truth, oracle = real.truth, real.oracle(seed)
+            truth, oracle = real.truth, real.oracle(seed)  # type: ignore[assignment]
         else:
             from freqopt.sim import SimOracle, simulate_fleet
 
             truth = simulate_fleet(seed=seed)
-            oracle = SimOracle(truth)
-        result = run_demo(truth, oracle, out, budget_per_model=budget, seed=seed,
-                          progress=track)
+            oracle = SimOracle(truth)  # type: ignore[assignment]
+        result = run_demo(
+            truth, oracle, out, budget_per_model=budget, seed=seed, progress=track
+        )
     if as_json:
         emit_json(result)
         return
@@ -771,28 +994,73 @@ def demo(
 
 
 @main.command()
-@click.option("--fleet", "fleet_kind", type=click.Choice(["sim", "real"]), default="sim",
-              show_default=True, help="Simulated fleet, or the real-data replay fleet.")
-@click.option("--strategies", default=None, metavar="A,B,...",
-              help="Comma-separated strategies [default: all].")
-@click.option("--seeds", "n_seeds", type=click.IntRange(min=1), default=5,
-              show_default=True, help="Seeds per noise level.")
-@click.option("--budget", type=click.FloatRange(min=0.5), default=12.0,
-              show_default=True, help="Experiments per model on average.")
-@click.option("--noise", "noises", type=click.FloatRange(min=0), multiple=True,
-              help="Noise level(s) as a fraction of each model's gain range "
-              "[default: 0.05 and 0.2; the real fleet has its own].")
-@click.option("--quick", is_flag=True, help="Small setting that runs in about a minute.")
-@click.option("--jobs", "n_jobs", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Parallel worker processes.")
+@click.option(
+    "--fleet",
+    "fleet_kind",
+    type=click.Choice(["sim", "real"]),
+    default="sim",
+    show_default=True,
+    help="Simulated fleet, or the real-data replay fleet.",
+)
+@click.option(
+    "--strategies",
+    default=None,
+    metavar="A,B,...",
+    help="Comma-separated strategies [default: all].",
+)
+@click.option(
+    "--seeds",
+    "n_seeds",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Seeds per noise level.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0.5),
+    default=12.0,
+    show_default=True,
+    help="Experiments per model on average.",
+)
+@click.option(
+    "--noise",
+    "noises",
+    type=click.FloatRange(min=0),
+    multiple=True,
+    help="Noise level(s) as a fraction of each model's gain range "
+    "[default: 0.05 and 0.2; the real fleet has its own].",
+)
+@click.option(
+    "--quick", is_flag=True, help="Small setting that runs in about a minute."
+)
+@click.option(
+    "--jobs",
+    "n_jobs",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Parallel worker processes.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="First seed.")
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Folder for benchmark.json and the plots.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for benchmark.json and the plots.",
+)
 @json_option
 @handle_errors
 def benchmark(
-    fleet_kind: str, strategies: str | None, n_seeds: int, budget: float,
-    noises: tuple[float, ...], quick: bool, n_jobs: int, seed: int, out: str,
+    fleet_kind: str,
+    strategies: str | None,
+    n_seeds: int,
+    budget: float,
+    noises: tuple[float, ...],
+    quick: bool,
+    n_jobs: int,
+    seed: int,
+    out: str,
     as_json: bool,
 ) -> None:
     """Run strategies side by side on a fleet with known truth.
@@ -806,28 +1074,54 @@ def benchmark(
     with progress_bar(not as_json) as bar:
         track = _tracker(bar)
         result = run(
-            fleet_kind, names, n_seeds=n_seeds, budget=budget,
-            noise=list(noises) or None, quick=quick, out_dir=out,
-            progress=lambda e: track("runs", e.done, e.total), n_jobs=n_jobs, seed=seed,
+            fleet_kind,
+            names,
+            n_seeds=n_seeds,
+            budget=budget,
+            noise=list(noises) or None,
+            quick=quick,
+            out_dir=out,
+            progress=lambda e: track("runs", e.done, e.total),
+            n_jobs=n_jobs,
+            seed=seed,
         )
     if as_json:
         emit_json(result.to_dict())
         return
     print_table(
         "share of models within 2 % / 5 % of the true ROI optimum (95 % interval)",
-        ["noise", "strategy", "experiments per model", "within 2 %", "within 5 %",
-         "median regret", "experiment compute", "ms per decision"],
-        ([r.noise, r.strategy, r.k,
-          f"{r.share_within_2pct:.0%} [{r.share_within_2pct_low:.0%}, "
-          f"{r.share_within_2pct_high:.0%}]",
-          f"{r.share_within_5pct:.0%} [{r.share_within_5pct_low:.0%}, "
-          f"{r.share_within_5pct_high:.0%}]",
-          r.median_regret, r.compute_cost, 1000 * r.seconds_per_decision]
-         for r in result.table()),
+        [
+            "noise",
+            "strategy",
+            "experiments per model",
+            "within 2 %",
+            "within 5 %",
+            "median regret",
+            "experiment compute",
+            "ms per decision",
+        ],
+        (
+            [
+                r.noise,
+                r.strategy,
+                r.k,
+                f"{r.share_within_2pct:.0%} [{r.share_within_2pct_low:.0%}, "
+                f"{r.share_within_2pct_high:.0%}]",
+                f"{r.share_within_5pct:.0%} [{r.share_within_5pct_low:.0%}, "
+                f"{r.share_within_5pct_high:.0%}]",
+                r.median_regret,
+                r.compute_cost,
+                1000 * r.seconds_per_decision,
+            ]
+            for r in result.table()
+        ),
     )
     for goal in result.goals:
         numbers = ", ".join(f"{k} {_fmt(v)}" for k, v in goal.measured.items())
-        say(f"goal {'MET' if goal.passed else 'NOT MET'}: {goal.description} ({numbers})")
+        say(
+            f"goal {'MET' if goal.passed else 'NOT MET'}: "
+            f"{goal.description} ({numbers})"
+        )
     say(f"wrote {out}/benchmark.json and plots")
 
 
@@ -835,11 +1129,33 @@ def _render_demo(result: Any) -> None:
     print_table(
         f"{len(result.models)} models in {result.n_clusters} clusters: freqopt against "
         "the true optimum and a full grid",
-        ["model_id", "cluster", "status", "freqopt h", "true best h", "grid h",
-         "freqopt regret", "grid regret", "experiments", "grid experiments"],
-        ([m.model_id, m.cluster_id, m.status, m.freqopt_interval_hours,
-          m.true_best_interval_hours, m.grid_interval_hours, m.freqopt_regret,
-          m.grid_regret, m.n_experiments, m.n_grid_experiments] for m in result.models),
+        [
+            "model_id",
+            "cluster",
+            "status",
+            "freqopt h",
+            "true best h",
+            "grid h",
+            "freqopt regret",
+            "grid regret",
+            "experiments",
+            "grid experiments",
+        ],
+        (
+            [
+                m.model_id,
+                m.cluster_id,
+                m.status,
+                m.freqopt_interval_hours,
+                m.true_best_interval_hours,
+                m.grid_interval_hours,
+                m.freqopt_regret,
+                m.grid_regret,
+                m.n_experiments,
+                m.n_grid_experiments,
+            ]
+            for m in result.models
+        ),
     )
     say(
         f"freqopt: {result.freqopt_experiments_per_model:.2f} experiments per model, "

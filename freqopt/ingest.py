@@ -283,21 +283,21 @@ def _validate(
         c for c in frame.columns if c not in KNOWN_COLUMNS and c not in guard_columns
     ]
 
-    def column(values: Any) -> list[Any]:
+    def as_list(values: Any) -> list[Any]:
         return [None if v != v else v for v in values.tolist()]  # NaN -> None
 
-    guards = {c[len(GUARDRAIL_PREFIX) :]: column(numbers[c]) for c in guard_columns}
+    guards = {c[len(GUARDRAIL_PREFIX) :]: as_list(numbers[c]) for c in guard_columns}
     extras = {c: frame[c].map(_io._plain).tolist() for c in extra_columns}
     cells = zip(
         frame.index.tolist(),
         ids.tolist(),
         numbers["interval_hours"].tolist(),
         numbers["gain"].tolist(),
-        column(numbers["gain_se"]),
+        as_list(numbers["gain_se"]),
         numbers["cost_per_day"].tolist(),
         started.tolist(),
         ended.tolist(),
-        column(trial_ids),
+        as_list(trial_ids),
         strict=True,
     )
     records = [

@@ -128,7 +128,12 @@ def _validate(frame: Any, path: Path) -> list[dict[str, Any]]:
     }
     for column in BOUND_COLUMNS & set(frame.columns):
         _io.numeric_column(
-            frame, column, problems, required=False, minimum=0.0, strict_minimum=True,
+            frame,
+            column,
+            problems,
+            required=False,
+            minimum=0.0,
+            strict_minimum=True,
             allowed="a positive number of hours, or blank",
         )
     if problems.items:

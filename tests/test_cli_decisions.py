@@ -87,8 +87,14 @@ def test_ingesting_a_trial_result_completes_it_and_recommend_reports(run, tmp_pa
     recs = {r["model_id"]: r for r in json.loads(result.stdout)}
     assert set(recs) == {f"a{i}" for i in range(6)}
     for r in recs.values():
-        assert {"interval_hours", "status", "gain_mean", "gain_lo", "gain_hi",
-                "roi_mean"} <= r.keys()
+        assert {
+            "interval_hours",
+            "status",
+            "gain_mean",
+            "gain_lo",
+            "gain_hi",
+            "roi_mean",
+        } <= r.keys()
         assert r["gain_lo"] <= r["gain_mean"] <= r["gain_hi"]
     assert recs["a2"]["status"] in {"exploring", "settled"}
     assert recs["a0"]["status"] == "cold-start"

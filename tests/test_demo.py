@@ -37,16 +37,32 @@ def test_fleet_file_carries_each_models_allowed_range():
     fleet = simulate_fleet(n_models=6, n_clusters=2, seed=0)
     frame = fleet_file_frame(fleet)
     grid = fleet.intervals_hours
-    assert np.allclose(frame["min_interval_hours"], [grid[a].min() for a in fleet.allowed])
-    assert np.allclose(frame["max_interval_hours"], [grid[a].max() for a in fleet.allowed])
+    assert np.allclose(
+        frame["min_interval_hours"], [grid[a].min() for a in fleet.allowed]
+    )
+    assert np.allclose(
+        frame["max_interval_hours"], [grid[a].max() for a in fleet.allowed]
+    )
 
 
 def test_benchmark_command_writes_json_and_plots(tmp_path):
     out = tmp_path / "bench"
-    result = CliRunner().invoke(main, [
-        "benchmark", "--quick", "--strategies", "grid,random", "--seeds", "1",
-        "--budget", "2", "--out", str(out), "--json",
-    ])
+    result = CliRunner().invoke(
+        main,
+        [
+            "benchmark",
+            "--quick",
+            "--strategies",
+            "grid,random",
+            "--seeds",
+            "1",
+            "--budget",
+            "2",
+            "--out",
+            str(out),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
     assert {"grid", "random"} <= {row["strategy"] for row in document["table"]}
@@ -55,16 +71,34 @@ def test_benchmark_command_writes_json_and_plots(tmp_path):
 
 
 def test_benchmark_unknown_strategy_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(main, [
-        "benchmark", "--quick", "--strategies", "magic", "--out", str(tmp_path),
-    ])
+    result = CliRunner().invoke(
+        main,
+        [
+            "benchmark",
+            "--quick",
+            "--strategies",
+            "magic",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 1 and "magic" in result.stderr
 
 
 def test_simulate_writes_fleet_and_truth_separately(tmp_path):
-    result = CliRunner().invoke(main, [
-        "simulate", "--models", "12", "--clusters", "2", "--out", str(tmp_path), "--json",
-    ])
+    result = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "--models",
+            "12",
+            "--clusters",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     fleet = pd.read_csv(tmp_path / "fleet.csv")
     assert len(fleet) == 12 and "true_gain" not in fleet.columns

@@ -550,7 +550,12 @@ def _recommendation(
     """Build one model's recommendation."""
     j = decision.incumbent
     if posterior.method == "prior" and j >= 0:
-        j = _current_index(problem, m, decision.feasible, default=j)
+        # The flat prior ranks intervals by cost alone, which would send a
+        # model without data to its longest interval; keep the current one
+        # instead, else take the middle of the feasible range.
+        options = np.flatnonzero(decision.feasible)
+        middle = int(options[(options.size - 1) // 2])
+        j = _current_index(problem, m, decision.feasible, default=middle)
 
     if j < 0:
         nan = float("nan")
@@ -598,7 +603,11 @@ def _status(
     )
     if posterior.method == "prior":
         current = _current_index(problem, m, decision.feasible, default=-1)
-        keep = "keeping the current interval" if current == j else "cheapest by cost"
+        keep = (
+            "keeping the current interval"
+            if current == j
+            else "middle of the feasible range"
+        )
         return "cold-start", f"no results in the cluster: {keep} ({hours:g} h)"
 
     if decision.settled:

@@ -53,6 +53,12 @@ _FIXED_LENGTHSCALE_INTERVAL = 0.35
 _FIXED_LENGTHSCALE_EMBEDDING = 1.0
 _FIXED_NOISE_FRACTION = 0.1
 
+#: Log-normal prior of the lengthscale over scaled log interval: median and
+#: sd of its log. A gain curve turns over within a few grid steps, so a long
+#: lengthscale would smooth away the drop just past the optimum.
+_INTERVAL_LENGTHSCALE_MEDIAN = 0.3
+_INTERVAL_LENGTHSCALE_LOG_SD = 0.5
+
 #: Prior size of a curve's deviation from the prior mean, as a fraction of
 #: the spread of the cluster's gains.
 _DEVIATION_FRACTION = 0.2
@@ -712,9 +718,15 @@ def _kernel(n_features: int, variance: float):  # noqa: ANN202 (lazy gpytorch)
             return (x1[..., :, None, 0] == x2[..., None, :, 0]).to(x1.dtype)
 
     def rbf(dims: list[int]) -> RBFKernel:
-        prior = LogNormalPrior(
-            loc=np.sqrt(2) + 0.5 * np.log(n_features), scale=np.sqrt(3)
-        )
+        if dims == [0]:
+            prior = LogNormalPrior(
+                loc=np.log(_INTERVAL_LENGTHSCALE_MEDIAN),
+                scale=_INTERVAL_LENGTHSCALE_LOG_SD,
+            )
+        else:
+            prior = LogNormalPrior(
+                loc=np.sqrt(2) + 0.5 * np.log(n_features), scale=np.sqrt(3)
+            )
         constraint = GreaterThan(0.025, transform=None, initial_value=prior.mode)
         return RBFKernel(
             ard_num_dims=len(dims),

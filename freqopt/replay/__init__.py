@@ -6,8 +6,9 @@ replay trains a fresh model at the start of every period and scores it on
 every later period by age; any retraining schedule's loss is then read
 exactly from that table. :func:`build_real_fleet` returns the truth (gain at
 every allowed interval, from every evaluation window of the whole horizon)
-and an oracle that answers experiments on one random window, as noisy as a
-real A/B test of that length.
+and an oracle that answers experiments on one random window of several
+baseline cycles, as noisy as a real A/B test of that length, reporting the
+calibrated spread of such experiments as their standard error.
 """
 
 from freqopt.replay._cache import REPLAY_VERSION, default_cache_dir
@@ -43,6 +44,7 @@ from freqopt.replay._schedule import (
     window_gain,
 )
 from freqopt.replay._specs import (
+    EXPERIMENT_CYCLES,
     FAMILIES,
     INTERVALS_HOURS,
     PRICE_PER_WORK_UNIT,
@@ -53,6 +55,7 @@ from freqopt.replay._specs import (
 
 __all__ = [
     "DATASETS",
+    "EXPERIMENT_CYCLES",
     "FAMILIES",
     "INTERVALS_HOURS",
     "METADATA_COLUMNS",

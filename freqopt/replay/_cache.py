@@ -30,8 +30,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-REPLAY_VERSION = 1
-"""Bumped whenever a change in data loading or replay changes the tables."""
+REPLAY_VERSION = 2
+"""Bumped whenever a change in data loading, replay or experiment design
+changes the tables or the truth derived from them (2: experiments span
+several baseline cycles)."""
 
 _KEY_FIELDS = (
     "dataset",

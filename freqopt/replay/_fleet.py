@@ -114,10 +114,12 @@ class RealFleet:
             phases), which the oracle estimates without bias.
         gain_sd: Root mean square deviation of one experiment's gain from
             the true gain, float64 array (n_models, n_intervals), NaN where
-            not allowed; estimated from simulated experiments.
-        gain_se_mean: Mean standard error experiments report, float64 array
-            (n_models, n_intervals); below ``gain_sd`` where the window's
-            place in the season moves the gain.
+            not allowed; estimated from simulated experiments. The oracle
+            reports it as each experiment's ``gain_se``.
+        gain_se_mean: Mean per-period standard error of one experiment's
+            window, float64 array (n_models, n_intervals); below ``gain_sd``
+            where the window's place in the season or the phases move the
+            gain, which is why the oracle reports ``gain_sd`` instead.
         n_replayed: Models replayed in this build (cache misses).
         build_seconds: Wall-clock seconds of the build.
     """
@@ -142,7 +144,9 @@ class RealFleet:
         Returns:
             The oracle; it implements :class:`freqopt.bench.fleet.Oracle`.
         """
-        return ReplayOracle(self.truth, self.specs, self.tables, rng)
+        return ReplayOracle(
+            self.truth, self.specs, self.tables, rng, gain_se=self.gain_sd
+        )
 
     def staleness(self, model_index: int) -> StalenessCurve:
         """The staleness curve of one model.
@@ -222,11 +226,16 @@ def build_real_fleet(
         Experiments are paired (both arms are scored on the same rows), so
         they lack the traffic-split noise of a production A/B test; their
         noise comes from where the window falls in the season and from the
-        retrain phases. The standard error an experiment reports comes from
-        per-period differences within its window, cannot see the first
-        source, and is 2 to 4 times smaller than the spread of experiments
-        around the truth (compare ``gain_se_mean`` with ``gain_sd``).
-        Values are stand-ins; see :func:`list_models`.
+        retrain phases. The per-period standard error of one window cannot
+        see either source and is 2 to 3 times smaller than the spread of
+        experiments around the truth (compare ``gain_se_mean`` with
+        ``gain_sd``), so the oracle reports ``gain_sd``: calibrated, like
+        the noise level a team knows from its past experiments. Even with
+        windows of several baseline cycles, the seasonal spread of the
+        effect and the single retrain phase per arm leave one experiment
+        noisy next to the gain differences between neighbouring intervals
+        (see :func:`list_models`). Values are stand-ins; see
+        :func:`list_models`.
     """
     started = time.perf_counter()
     specs = tuple(list_models() if specs is None else specs)

@@ -1,10 +1,18 @@
 """Experiments on replayed models: one random window, one phase per arm.
 
 An experiment on model m at interval τ draws an evaluation window of the
-model's ``eval_window_hours`` uniformly within the evaluation periods, and one
-retrain phase for each arm (τ, and the baseline: the longest allowed
-interval). Both arms are scored on the same rows, so the comparison is paired;
-the gain's standard error comes from the per-period loss differences.
+model's ``eval_window_hours`` (several baseline cycles, see
+:func:`~freqopt.replay.list_models`) uniformly within the evaluation periods,
+and one retrain phase for each arm (τ, and the baseline: the longest allowed
+interval). Both arms are scored on the same rows, so the comparison is paired.
+
+The standard error computed from the per-period loss differences inside one
+window cannot see where the window falls in the season nor which phases were
+drawn, and is 2 to 3 times smaller than the real spread of experiments around
+the truth. :class:`ReplayOracle` therefore reports, as ``gain_se``, the
+calibrated spread measured when the fleet was built (the root mean square
+deviation of simulated experiments from the truth, per model and interval):
+the noise level a team would know from its history of past experiments.
 """
 
 from __future__ import annotations
@@ -117,6 +125,16 @@ class ReplayOracle:
         specs: One spec per model, in row order.
         tables: One replay table per model, in row order.
         rng: Generator or seed used when :meth:`run` gets none.
+        gain_se: Standard error to report for each experiment, float64 array
+            (n_models, n_intervals), in gain percent; normally
+            :attr:`RealFleet.gain_sd`, the calibrated spread of experiments
+            around the truth. None (or a non-finite or non-positive entry)
+            reports the per-period standard error of the window instead,
+            which understates the spread.
+
+    Raises:
+        DataError: If ``gain_se`` does not have the shape of
+            ``truth.allowed``.
     """
 
     def __init__(
@@ -125,11 +143,20 @@ class ReplayOracle:
         specs: Sequence[ReplaySpec],
         tables: Sequence[ReplayTable],
         rng: np.random.Generator | int | None = None,
+        gain_se: np.ndarray | None = None,
     ) -> None:
+        if gain_se is not None:
+            gain_se = np.asarray(gain_se, dtype=np.float64)
+            if gain_se.shape != truth.allowed.shape:
+                raise DataError(
+                    f"gain_se has shape {gain_se.shape}; it needs one entry per "
+                    f"model and interval, shape {truth.allowed.shape}"
+                )
         self._truth = truth
         self._specs = tuple(specs)
         self._tables = tuple(tables)
         self._rng = np.random.default_rng(rng)
+        self._gain_se = gain_se
 
     @property
     def fleet(self) -> TruthFleet:
@@ -150,8 +177,9 @@ class ReplayOracle:
             rng: Random generator; default the oracle's own.
 
         Returns:
-            Measured gain in percent, its standard error, and the known cost
-            per day at that interval.
+            Measured gain in percent, its standard error (the calibrated
+            ``gain_se`` where given, else the window's per-period one), and
+            the known cost per day at that interval.
 
         Raises:
             DataError: If an index is out of range, or the model may not run
@@ -179,8 +207,13 @@ class ReplayOracle:
             float(truth.intervals_hours[interval_index]),
             rng if rng is not None else self._rng,
         )
+        gain_se = measured.gain_se
+        if self._gain_se is not None:
+            calibrated = float(self._gain_se[model_index, interval_index])
+            if np.isfinite(calibrated) and calibrated > 0.0:
+                gain_se = calibrated
         return Outcome(
             gain=measured.gain,
-            gain_se=measured.gain_se,
+            gain_se=gain_se,
             cost_per_day=float(truth.cost_per_day[model_index, interval_index]),
         )

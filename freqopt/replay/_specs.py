@@ -181,6 +181,17 @@ _SCHEDULES: dict[str, tuple[float, float]] = {
 }
 """Data set to (period hours, longest interval hours) of its models."""
 
+EXPERIMENT_CYCLES = 4
+"""Baseline cycles one experiment spans (``eval_window_hours`` over the longest).
+
+A real A/B test of a retraining schedule must see several retrains of its
+slowest arm to say anything, so it runs several baseline cycles: 120 days on
+the flight and electricity models, two weeks x 4 on the call-centre models,
+a year on the daily Chicago and births models. Longer windows shrink the
+seasonal spread of the measured gain roughly as one over the square root of
+the cycles; the window is capped at the evaluation span.
+"""
+
 _FLIGHTS, _ELEC, _CALLS = "nycflights13/flights", "fpp2/elecdemand", "fpp3/bank_calls"
 _CHICAGO, _BIRTHS = "modeldata/Chicago", "mosaicData/Birthdays"
 
@@ -197,7 +208,7 @@ def _model(
     segment: str = "",
     period_hours: float | None = None,
 ) -> ReplaySpec:
-    """A spec on its data set's schedule; the experiment spans one baseline cycle."""
+    """A spec on its data set's schedule; an experiment spans several cycles."""
     default_period, longest = _SCHEDULES[dataset]
     return ReplaySpec(
         model_id=model_id,
@@ -209,7 +220,7 @@ def _model(
         training_window_hours=24.0 * window_days,
         period_hours=period_hours or default_period,
         max_interval_hours=longest,
-        eval_window_hours=longest,
+        eval_window_hours=EXPERIMENT_CYCLES * longest,
         value=value,
     )
 
@@ -227,8 +238,12 @@ def list_models() -> tuple[ReplaySpec, ...]:
         middle of the value range that puts the model's ROI optimum at a
         chosen interval; the chosen intervals spread over the grid (2 h to
         1440 h), so optima differ across the fleet and sit clear of ties. An
-        experiment lasts one cycle of the baseline schedule
-        (``eval_window_hours == max_interval_hours``).
+        experiment lasts :data:`EXPERIMENT_CYCLES` cycles of the baseline
+        schedule (``eval_window_hours``), capped at the evaluation span.
+        Even so, one experiment per interval picks an interval within 5 %
+        of the optimum for only about a third of the models: the gain
+        moves with the season and with the retrain phase of each arm by
+        more than it differs between neighbouring intervals.
     """
     delay, arrival, weather = "dep_delayed", "arr_delay", "schedule_weather"
     temperature = "calendar_temperature"

@@ -91,8 +91,10 @@ def test_cluster_without_results_is_all_cold_start_on_the_prior() -> None:
     assert any("no results in the cluster" in n for n in posterior.notes)
     assert [r.status for r in recs] == ["cold-start"] * 3
     assert recs[0].interval_hours == 24.0  # keeps the known current interval
-    assert recs[1].interval_hours == GRID.max()  # cheapest by cost
-    assert recs[2].interval_hours == GRID.max()  # 5 h is not on the grid
+    middle = GRID[(GRID.size - 1) // 2]
+    assert recs[1].interval_hours == middle  # no current interval
+    assert recs[2].interval_hours == middle  # 5 h is not on the grid
+    assert "middle of the feasible range" in recs[1].reason
 
 
 def test_first_batch_without_results_is_spread_and_distinct() -> None:

@@ -12,10 +12,12 @@ import pytest
 from freqopt.bench.fleet import Oracle, TruthFleet
 from freqopt.errors import DataError, NotFoundError
 from freqopt.replay import (
+    EXPERIMENT_CYCLES,
     INTERVALS_HOURS,
     METADATA_COLUMNS,
     PRICE_PER_WORK_UNIT,
     RealFleet,
+    ReplayOracle,
     build_real_fleet,
     list_models,
 )
@@ -201,6 +203,42 @@ def test_oracle_gains_scatter_around_the_truth_by_the_stated_sd(
     assert fleet.truth.noise_sd[m] == pytest.approx(noise_sd)
 
 
+def test_the_reported_se_matches_the_spread_of_experiments_around_the_truth(
+    fleet: RealFleet,
+) -> None:
+    # gain_sd was estimated with seed 1; these draws use another seed.
+    oracle = fleet.oracle()
+    rng = np.random.default_rng(777)
+    ratios = []
+    for m, j in zip(*np.nonzero(fleet.truth.allowed), strict=True):
+        outcomes = [oracle.run(int(m), int(j), rng) for _ in range(400)]
+        error = np.array([o.gain for o in outcomes]) - fleet.truth.true_gain[m, j]
+        reported = np.array([o.gain_se for o in outcomes])
+        rms = np.sqrt(np.mean(error**2))
+        assert np.all(reported == fleet.gain_sd[m, j])
+        assert abs(error.mean()) < 4.0 * rms / np.sqrt(error.size) + 1e-9
+        ratios.append(reported.mean() / rms)
+    assert np.median(ratios) == pytest.approx(1.0, abs=0.1)
+    assert np.all((np.array(ratios) > 0.7) & (np.array(ratios) < 1.4))
+
+
+def test_an_oracle_without_calibration_reports_the_window_se(
+    fleet: RealFleet,
+) -> None:
+    plain = ReplayOracle(fleet.truth, fleet.specs, fleet.tables, 3)
+    calibrated = fleet.oracle(3)
+    j = int(np.flatnonzero(fleet.truth.allowed[0])[1])
+    first, second = plain.run(0, j), calibrated.run(0, j)
+    assert first.gain == second.gain
+    assert second.gain_se == fleet.gain_sd[0, j]
+    assert first.gain_se != second.gain_se
+
+
+def test_a_calibration_of_the_wrong_shape_is_refused(fleet: RealFleet) -> None:
+    with pytest.raises(DataError, match=r"gain_se has shape \(2,\)"):
+        ReplayOracle(fleet.truth, fleet.specs, fleet.tables, gain_se=np.ones(2))
+
+
 def test_the_same_generator_state_gives_the_same_outcome(fleet: RealFleet) -> None:
     oracle = fleet.oracle()
     first = oracle.run(1, 6, np.random.default_rng(9))
@@ -230,6 +268,11 @@ def test_metadata_is_written_as_a_fleet_csv(tmp_path, fleet: RealFleet) -> None:
     frame = pd.read_csv(path)
     assert list(frame.columns) == list(METADATA_COLUMNS)
     assert frame["model_id"].tolist() == list(fleet.truth.model_ids)
+
+
+def test_default_experiments_span_several_baseline_cycles() -> None:
+    for spec in list_models():
+        assert spec.eval_window_hours == EXPERIMENT_CYCLES * spec.max_interval_hours
 
 
 def test_the_default_fleet_spans_data_sets_and_intervals() -> None:
