@@ -8,7 +8,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export MPLBACKEND ?= Agg
 
-.PHONY: install test test-slow demo bench lint clean
+.PHONY: install test test-slow demo bench bench-strategies lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_cluster.py
+	$(BIN)/python benchmarks/bench_next_trial.py --repeats 7
+	@/usr/bin/env time -f "freqopt --help: %e s" $(BIN)/freqopt --help > /dev/null
+
+bench-strategies: $(STAMP)
+	$(BIN)/freqopt benchmark --fleet sim --seeds 5 --budget 12 --out bench-out/sim
+	$(BIN)/freqopt benchmark --fleet real --seeds 5 --budget 12 --out bench-out/real
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff mypy
