@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_cluster.py
 	$(BIN)/python benchmarks/bench_next_trial.py --repeats 7
-	@/usr/bin/env time -f "freqopt --help: %e s" $(BIN)/freqopt --help > /dev/null
+	$(BIN)/python benchmarks/bench_cli_startup.py
 
 bench-strategies: $(STAMP)
 	$(BIN)/freqopt benchmark --fleet sim --seeds 5 --budget 12 --out bench-out/sim
