@@ -56,7 +56,7 @@ _FIXED_NOISE_FRACTION = 0.1
 #: Log-normal prior of the lengthscale over scaled log interval: median and
 #: sd of its log. A gain curve turns over within a few grid steps, so a long
 #: lengthscale would smooth away the drop just past the optimum.
-_INTERVAL_LENGTHSCALE_MEDIAN = 0.3
+_INTERVAL_LENGTHSCALE_MEDIAN = 0.15
 _INTERVAL_LENGTHSCALE_LOG_SD = 0.5
 
 #: Prior size of a curve's deviation from the prior mean, as a fraction of
@@ -698,7 +698,11 @@ def _kernel(n_features: int, variance: float):  # noqa: ANN202 (lazy gpytorch)
     ``s1 * k_t * k_z + s2 * k_t' * [same model]``: a curve shared along the
     embedding plus each model's own deviation from it, so neighbours inform
     a model without forcing it onto their curve. RBF lengthscale priors are
-    log-normal, scaled with the number of features. Both scales get a gamma
+    log-normal: over log interval a tight one with its median near a seventh of
+    the grid's range (a curve turns over within a few grid steps; a long
+    lengthscale smooths away the drop just past the optimum, and a loose
+    prior lets a fit on a handful of points wander), over the embedding a
+    wide one scaled with the number of features. Both scales get a gamma
     prior with its mode at ``variance`` (standardized units), so a few points
     that happen to sit on the prior mean do not make the GP sure of the
     curves in between.
