@@ -174,6 +174,12 @@ def run_clustering(
         )
 
     # Embed and cluster.
+    unknown = sorted(set(exclude) - set(frame.columns))
+    if unknown:
+        raise DataError(
+            f"--exclude names unknown column(s) {', '.join(unknown)}; metadata "
+            f"columns are: {', '.join(c for c in frame.columns if c != 'model_id')}"
+        )
     # Interval bounds say what a model may run at, not what it is like.
     bounds = [c for c in ("min_interval_hours", "max_interval_hours") if c in frame]
     embedding = fit_embedding(
@@ -490,6 +496,11 @@ def diff(store: Store) -> Any:
             }
             for v in versions
         }
+    if len(versions) == 1:
+        raise NotFoundError(
+            f"only one clustering exists (version {versions[0]}); nothing to compare. "
+            "Run `freqopt cluster` again after the fleet changes"
+        )
     current = members_by_cluster(by_version[versions[0]])
     previous = members_by_cluster(by_version[versions[1]]) if len(versions) > 1 else {}
     return diff_clusters(previous, current)

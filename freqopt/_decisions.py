@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from freqopt import _clusters
 from freqopt.core.problem import ClusterProblem
-from freqopt.errors import DataError, DataWarning, NotFoundError
+from freqopt.errors import DataWarning, NotFoundError
 from freqopt.policy import Policy
 from freqopt.store import Store, decisions, results, trials, utc_now
 
@@ -117,8 +117,10 @@ def build_problem(store: Store, cluster_id: int, policy: Policy) -> _Built:
 
     Raises:
         NotFoundError: No clustering, or no such cluster.
-        DataError: A model has neither ``cost_per_retrain`` nor a measured
-            cost, so its ROI cannot be computed.
+
+    Warns:
+        DataWarning: A model has no value (1 is used) or neither
+            ``cost_per_retrain`` nor a measured cost (0 is used).
     """
     from freqopt.core.roi import cost_per_day_from_metadata
 
@@ -220,7 +222,7 @@ def _few(items: list[str], n: int = 5) -> str:
 def _column(frame: Any, name: str) -> np.ndarray:
     if name not in frame.columns:
         return np.full(len(frame), np.nan)
-    return frame[name].astype("float64").to_numpy()
+    return frame[name].astype("float64").to_numpy(copy=True)
 
 
 def _cost_per_retrain(
@@ -241,11 +243,16 @@ def _cost_per_retrain(
             else:
                 lacking.append(m)
     if lacking:
-        raise DataError(
+        warnings.warn(
             f"model(s) {_few(lacking)} have no cost_per_retrain in the fleet file and "
-            "no measured cost; add cost_per_retrain (money per retrain) with "
-            "`freqopt models import`, or ingest a result for them"
+            "no measured cost; their ROI counts no compute cost (so the shortest "
+            "interval looks free). Add cost_per_retrain (money per retrain) with "
+            "`freqopt models import`, or ingest a result for them.",
+            DataWarning,
+            stacklevel=4,
         )
+        for m in lacking:
+            per_retrain[index[m]] = 0.0
     return per_retrain
 
 
@@ -262,6 +269,31 @@ def _observed_cost(
             counts[index[r.model_id], j] += 1
     with np.errstate(invalid="ignore"):
         return np.where(counts > 0, sums / np.maximum(counts, 1), cost)
+
+
+def _where_is(store: Store, model_id: str, cluster_id: int | None) -> str:
+    """Why a model was not found, and where it is if it exists."""
+    home = [m.cluster_id for m in _clusters.members(store) if m.model_id == model_id]
+    if home:
+        return (
+            f"model {model_id!r} is in cluster {home[0]}, not cluster {cluster_id}; "
+            f"use --cluster {home[0]} or leave --cluster out"
+        )
+    known = {r.model_id for r in _list_models(store)}
+    if model_id in known:
+        return (
+            f"model {model_id!r} is registered but not clustered; run `freqopt cluster`"
+        )
+    return (
+        f"unknown model {model_id!r}; register it with `freqopt models import FILE` "
+        "(new models join their nearest cluster)"
+    )
+
+
+def _list_models(store: Store) -> list[Any]:
+    from freqopt.registry import list_models
+
+    return list_models(store)
 
 
 def _policy_summary(policy: Policy) -> dict[str, Any]:
@@ -297,12 +329,9 @@ def next_trials(
     built = build_problem(store, cluster_id, policy)
     problem = built.problem
     model_index = None
+    if model_id is not None and model_id not in problem.model_ids:
+        raise NotFoundError(_where_is(store, model_id, cluster_id))
     if model_id is not None:
-        if model_id not in problem.model_ids:
-            raise NotFoundError(
-                f"model {model_id!r} is not in cluster {cluster_id}; "
-                "see `freqopt clusters show ID` for members"
-            )
         model_index = problem.model_ids.index(model_id)
     seed = policy.seed if seed is None else seed
     q = policy.batch_size if q is None else q
@@ -417,10 +446,7 @@ def recommendations(
     if model_id is not None:
         found = [m for m in found if m.model_id == model_id]
         if not found:
-            raise NotFoundError(
-                f"model {model_id!r} is not in the current clustering; import it with "
-                "`freqopt models import` (new models join their nearest cluster)"
-            )
+            raise NotFoundError(_where_is(store, model_id, cluster_id))
     cluster_ids = sorted({m.cluster_id for m in found})
     seed = policy.seed if seed is None else seed
 

@@ -29,6 +29,8 @@ SUFFIXES = {
     ".json": "jsonl",
 }
 MAX_LISTED = 10
+#: Largest absolute number accepted in a numeric column.
+MAX_MAGNITUDE = 1e12
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -181,6 +183,9 @@ def numeric_column(
 
     Returns:
         Float64 series (NaN where missing or bad), same index as ``frame``.
+
+    Notes:
+        Values beyond ±1e12 (``MAX_MAGNITUDE``) are rejected as corrupt.
     """
     import numpy as np
     import pandas as pd
@@ -188,7 +193,10 @@ def numeric_column(
     raw = frame[column] if column in frame.columns else pd.Series(None, frame.index)
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
     missing = raw.isna()
-    bad = (~missing & ~np.isfinite(values)) | (missing & required)
+    # Finite but absurd magnitudes are corrupt data; they would also swamp
+    # every fit downstream.
+    huge = np.abs(values.fillna(0.0)) > MAX_MAGNITUDE
+    bad = (~missing & (~np.isfinite(values) | huge)) | (missing & required)
     if minimum is not None:
         low = values <= minimum if strict_minimum else values < minimum
         bad |= low.fillna(False)

@@ -37,6 +37,7 @@ def plot_cluster_posterior(
     path: str | os.PathLike[str],
     *,
     max_models: int = 12,
+    models: Sequence[int] | None = None,
 ) -> Path:
     """Write a PNG with one panel per model of the cluster.
 
@@ -45,7 +46,9 @@ def plot_cluster_posterior(
         posterior: Its posterior from ``fit_posterior``.
         recommendations: From ``recommend``, in model order.
         path: Where to write the PNG; parent folders are created.
-        max_models: Most models to draw (the first ones, in model order).
+        max_models: Most models to draw.
+        models: Model indices to draw, in panel order; None draws the models
+            with the most results first, then the most valuable.
 
     Returns:
         The path written.
@@ -53,15 +56,21 @@ def plot_cluster_posterior(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    n_shown = min(problem.n_models, max_models)
+    if models is None:
+        counts = np.bincount(problem.obs_model, minlength=problem.n_models)
+        models = sorted(
+            range(problem.n_models), key=lambda m: (-counts[m], -problem.value[m])
+        )
+    chosen = list(models)[:max_models]
+    n_shown = len(chosen)
     n_cols = min(3, max(n_shown, 1))
     n_rows = max(math.ceil(n_shown / n_cols), 1)
     figure = Figure(figsize=(5.2 * n_cols, 3.6 * n_rows), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(n_rows, n_cols, squeeze=False).ravel()
 
-    for m in range(n_shown):
-        _panel(axes[m], problem, posterior, recommendations[m], m)
+    for slot, m in enumerate(chosen):
+        _panel(axes[slot], problem, posterior, recommendations[m], m, first=slot == 0)
     for axis in axes[n_shown:]:
         axis.set_visible(False)
 
@@ -79,6 +88,8 @@ def _panel(
     posterior: Posterior,
     recommendation: Recommendation,
     m: int,
+    *,
+    first: bool = False,
 ) -> None:
     """Draw one model's gain, ROI, cost, observations and recommendation."""
     tau = problem.intervals_hours
@@ -103,7 +114,7 @@ def _panel(
     money.plot(tau, money_cost, color=_COST_COLOR, linestyle=":", label="cost")
     money.set_ylabel("money / day (ROI, cost)")
     _clip_money_axis(money, roi, problem.value[m] * gain, money_cost)
-    if m == 0:
+    if first:
         lines = axis.get_lines() + money.get_lines()
         shown = [ln for ln in lines if not str(ln.get_label()).startswith("_")]
         axis.legend(shown, [str(ln.get_label()) for ln in shown], fontsize=7)

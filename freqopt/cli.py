@@ -88,24 +88,28 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from freqopt.errors import FreqoptError, FreqoptWarning
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", FreqoptWarning)
+        with warnings.catch_warnings():
+            # Show each warning as it happens (nothing piles up in memory);
+            # ours as one "Warning:" line, once per message.
+            warnings.simplefilter("default", FreqoptWarning)
+            original = warnings.showwarning
+
+            def show(message: Any, category: Any, *rest: Any, **extra: Any) -> None:
+                if issubclass(category, FreqoptWarning):
+                    click.echo(f"Warning: {message}", err=True)
+                else:
+                    original(message, category, *rest, **extra)
+
+            warnings.showwarning = show
             try:
                 return func(*args, **kwargs)
             except FreqoptError as exc:
                 first, *rest = str(exc).splitlines() or [type(exc).__name__]
                 click.echo(f"Error: {first}", err=True)
                 for line in rest:
-                    click.echo(line, err=True)
+                    if not line.startswith("(Background on this error"):
+                        click.echo(line, err=True)
                 sys.exit(1)
-            finally:
-                for w in caught:
-                    if issubclass(w.category, FreqoptWarning):
-                        click.echo(f"Warning: {w.message}", err=True)
-                    else:
-                        warnings.showwarning(
-                            w.message, w.category, w.filename, w.lineno
-                        )
 
     return wrapper
 
@@ -467,11 +471,14 @@ def cluster(
         return
     summary, embedding = run.summary, run.embedding
     _render_clusters(run.clusters, f"clustering v{run.version}: {summary['reason']}")
-    say(
-        f"silhouette {_fmt(summary['silhouette'])}, stability (adjusted Rand under "
-        f"resampling) {_fmt(summary['stability_mean'])} "
-        f"± {_fmt(summary['stability_std'])}"
-    )
+    if summary["silhouette"] is None:
+        say("silhouette and stability are undefined (one cluster, or one model each)")
+    else:
+        say(
+            f"silhouette {_fmt(summary['silhouette'])}, stability (adjusted Rand under "
+            f"resampling) {_fmt(summary['stability_mean'])} "
+            f"± {_fmt(summary['stability_std'])}"
+        )
     if embedding.get("dropped"):
         say(f"dropped columns: {_fmt([d['column'] for d in embedding['dropped']])}")
     if embedding.get("explained_variance") is not None:
@@ -581,7 +588,10 @@ def clusters_validate(
         policy=load_policy(policy_path), n_permutations=permutations, seed=seed
     )
     if as_json:
-        emit_json(report.to_dict())
+        document = report.to_dict()
+        for cluster in document["clusters"]:
+            cluster["cluster_id"] = cluster.pop("label")
+        emit_json(document)
         return
     print_table(
         "curve distance within vs across clusters",
@@ -688,6 +698,11 @@ def next_trial(
     if as_json:
         emit_json(proposals)
         return
+    if q is not None and 0 < len(proposals) < q:
+        say(
+            f"{len(proposals)} proposals, fewer than the {q} asked: the other "
+            "points are settled, pending, measured or not allowed"
+        )
     if not proposals:
         say(
             f"no trial is worth running in cluster {cluster_id}: every model is "

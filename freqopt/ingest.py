@@ -36,7 +36,11 @@ logger = logging.getLogger(__name__)
 REQUIRED_COLUMNS = ("model_id", "interval_hours", "gain", "cost_per_day", "started_at")
 KNOWN_COLUMNS = {*REQUIRED_COLUMNS, "trial_id", "gain_se", "ended_at"}
 GUARDRAIL_PREFIX = "guardrail_"
-OFFSET_PATTERN = r"(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
+# A date, a time, then a UTC offset: a date alone or a naive time is ambiguous.
+OFFSET_PATTERN = (
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+    r"\s*(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
+)
 COMPARED = ("gain", "gain_se", "cost_per_day", "ended_at", "guardrails")
 
 
@@ -103,7 +107,8 @@ def ingest_results(
     with store.begin() as conn:
         rows = _validate(conn, frame, problems)
         stored = _stored_results(conn, rows)
-        plan = _plan(rows, stored, problems, replace=replace)
+        absent = {c for c in ("gain_se", "ended_at") if c not in frame.columns}
+        plan = _plan(rows, stored, problems, replace=replace, absent=absent)
 
         if problems.items and skip_invalid is None:
             raise problems.error(
@@ -360,6 +365,15 @@ def _check_trials(
                 r["model_id"],
                 f"the model of trial {tid}, {trial.model_id!r}",
             )
+        elif trial.status in ("abandoned", "failed"):
+            problems.add(
+                r["row"],
+                "trial_id",
+                tid,
+                f"a trial that is proposed, running or completed; trial {tid} is "
+                f"{trial.status} (ingest the row without trial_id to record it as an "
+                "experiment run outside freqopt)",
+            )
         elif not _same(trial.interval_hours, r["interval_hours"]):
             problems.add(
                 r["row"],
@@ -426,8 +440,13 @@ def _plan(
     problems: _io.TableProblems,
     *,
     replace: bool,
+    absent: set[str],
 ) -> _Plan:
-    """Sort valid rows into inserts, replacements and duplicates."""
+    """Sort valid rows into inserts, replacements and duplicates.
+
+    Optional columns the file does not have (``absent``) keep their stored
+    values: they are neither a conflict nor erased by ``replace``.
+    """
     plan = _Plan()
     bad = problems.bad_rows
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -452,6 +471,8 @@ def _plan(
         seen[key] = r
 
         old = stored.get(key)
+        if old is not None:
+            r = _fill_absent(old._mapping, r, absent)
         if old is None:
             plan.inserts.append(r)
         elif not _differs(old._mapping, r):
@@ -471,6 +492,15 @@ def _plan(
             )
             plan.conflicts += 1
     return plan
+
+
+def _fill_absent(old: Any, row: dict[str, Any], absent: set[str]) -> dict[str, Any]:
+    """The row with the stored values of optional columns the file lacks."""
+    filled = dict(row)
+    for column in absent:
+        filled[column] = old[column]
+    filled["guardrails"] = {**(old["guardrails"] or {}), **row["guardrails"]}
+    return filled
 
 
 def _differs(old: Any, new: dict[str, Any]) -> bool:

@@ -126,8 +126,8 @@ def _validate(frame: Any, path: Path) -> list[dict[str, Any]]:
         for column, (allowed, minimum, strict) in NUMERIC_COLUMNS.items()
         if column in frame.columns
     }
-    for column in BOUND_COLUMNS & set(frame.columns):
-        _io.numeric_column(
+    bounds = {
+        column: _io.numeric_column(
             frame,
             column,
             problems,
@@ -136,6 +136,19 @@ def _validate(frame: Any, path: Path) -> list[dict[str, Any]]:
             strict_minimum=True,
             allowed="a positive number of hours, or blank",
         )
+        for column in sorted(BOUND_COLUMNS & set(frame.columns))
+    }
+    if len(bounds) == 2:
+        crossed = (bounds["min_interval_hours"] > bounds["max_interval_hours"]).fillna(
+            False
+        )
+        for row in frame.index[crossed.to_numpy()]:
+            problems.add(
+                row,
+                "min_interval_hours",
+                frame.at[row, "min_interval_hours"],
+                f"at most max_interval_hours ({frame.at[row, 'max_interval_hours']})",
+            )
     if problems.items:
         raise problems.error(
             "Fix these rows and import the file again; no model was changed."

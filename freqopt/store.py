@@ -263,17 +263,33 @@ class Store:
                 f"no freqopt store at {path}; run `freqopt init` there first, "
                 "or point --db / FREQOPT_DB at an existing store"
             )
-        if path is not None and create:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if path is not None and not path.parent.is_dir():
+            raise NotFoundError(
+                f"folder {path.parent} does not exist; create it first or choose "
+                "another --db path"
+            )
         try:
             self.engine = _make_engine(url)
             self._prepare(create)
+        except ImportError as exc:
+            raise StoreError(
+                f"no database driver for {sa.engine.make_url(url).drivername}: {exc}; "
+                "install one (for PostgreSQL: pip install 'freqopt[postgres]')"
+            ) from exc
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot open store {url}: {exc}") from exc
+            detail = str(exc).split("\n")[0]
+            raise StoreError(f"cannot open store {url}: {detail}") from exc
 
     def _prepare(self, create: bool) -> None:
         inspector = sa.inspect(self.engine)
         if not inspector.has_table("freqopt_meta"):
+            others = inspector.get_table_names()
+            if others:
+                raise StoreError(
+                    f"{self.url} is not a freqopt store: it holds other tables "
+                    f"({', '.join(sorted(others)[:5])}); point --db at a new file "
+                    "or an empty database"
+                )
             if not create:
                 raise StoreError(
                     f"{self.url} is not a freqopt store (no freqopt_meta table); "

@@ -141,3 +141,11 @@ def test_plot_writes_a_png(run, tmp_path):
     result = run("clusters", "plot", "--out", str(out))
     assert result.exit_code == 0, result.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_diff_with_one_clustering_and_unknown_exclude_are_clear(run):
+    run("cluster")
+    result = run("clusters", "diff")
+    assert result.exit_code == 1 and "only one clustering" in result.stderr
+    result = run("cluster", "--exclude", "nosuch")
+    assert result.exit_code == 1 and "nosuch" in result.stderr

@@ -111,7 +111,7 @@ def test_abandoned_trial_frees_its_point(run):
 def test_model_outside_the_cluster_is_an_error(run):
     cid = str(cluster_of(run, "a0"))
     result = run("next-trial", "--cluster", cid, "--model", "b0")
-    assert result.exit_code == 1 and "not in cluster" in result.stderr
+    assert result.exit_code == 1 and "is in cluster" in result.stderr
 
 
 def test_invalid_policy_names_the_key(run, tmp_path):
@@ -133,3 +133,22 @@ def test_missing_value_warns_on_stderr(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.stderr
     assert "Warning:" in result.stderr and "no value" in result.stderr
     assert len(json.loads(result.stdout)) == 2
+
+
+def test_wrong_cluster_hint_names_the_models_cluster(run):
+    a, b = cluster_of(run, "a0"), cluster_of(run, "b0")
+    result = run("recommend", "--cluster", str(a), "--model", "b0")
+    assert result.exit_code == 1
+    assert f"is in cluster {b}, not cluster {a}" in result.stderr
+    result = run("next-trial", "--cluster", str(a), "--model", "nosuch")
+    assert "unknown model 'nosuch'" in result.stderr
+
+
+def test_model_without_cost_warns_instead_of_blocking_the_fleet(run, tmp_path):
+    path = tmp_path / "nocost.csv"
+    path.write_text("model_id,architecture,n_parameters,value\na9,dnn,1000100,50\n")
+    assert run("models", "import", str(path)).exit_code == 0
+    result = run("recommend", "--all", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "no cost_per_retrain" in result.stderr
+    assert "a9" in {r["model_id"] for r in json.loads(result.stdout)}

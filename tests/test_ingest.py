@@ -188,3 +188,47 @@ def test_naive_parquet_timestamps_are_rejected(fo, tmp_path):
 def test_empty_file_is_an_error(fo, write_results):
     with pytest.raises(DataError, match="no rows"):
         fo.ingest(write_results())
+
+
+# Regressions from trying the tool as a new user.
+
+
+def test_absurd_magnitudes_are_rejected_before_they_reach_a_fit(fo, write_results):
+    path = write_results("m1,72,1e308,,2,2026-11-02T00:00:00Z")
+    with pytest.raises(DataError, match=r"row 1, column gain: '1e308'"):
+        fo.ingest(path)
+
+
+def test_a_date_without_time_and_offset_is_rejected(fo, write_results):
+    path = write_results("m1,6,1,,1,2026-11-01")
+    with pytest.raises(DataError, match="row 1, column started_at: '2026-11-01'"):
+        fo.ingest(path)
+
+
+def test_results_for_abandoned_trials_are_rejected(fo, write_results):
+    from freqopt.store import trials, utc_now
+
+    with fo.store.begin() as conn:
+        now = utc_now()
+        conn.execute(trials.insert().values(
+            model_id="m1", interval_hours=24.0, status="proposed", source="freqopt",
+            created_at=now, updated_at=now,
+        ))
+    fo.abandon_trial(1)
+    header = "trial_id,model_id,interval_hours,gain,gain_se,cost_per_day,started_at"
+    path = write_results("1,m1,24,1.0,0.1,3,2026-01-01T00:00:00Z", header=header)
+    with pytest.raises(DataError, match="trial 1 is abandoned"):
+        fo.ingest(path)
+    assert fo.trials()[0].status == "abandoned"
+
+
+def test_optional_columns_absent_from_a_file_keep_their_stored_values(fo, write_results):
+    fo.ingest(write_results("m1,24,1.5,0.2,3,2026-01-01T00:00:00Z"))
+    header = "model_id,interval_hours,gain,cost_per_day,started_at"
+    same = write_results("m1,24,1.5,3,2026-01-01T00:00:00Z", header=header, name="same.csv")
+    assert fo.ingest(same).n_duplicates == 1
+
+    changed = write_results("m1,24,9.9,3,2026-01-01T00:00:00Z", header=header, name="c.csv")
+    assert fo.ingest(changed, replace=True).n_replaced == 1
+    (trial,) = fo.trials()
+    assert (trial.gain, trial.gain_se) == (9.9, 0.2)

@@ -58,3 +58,10 @@ def test_per_model_interval_bounds_are_checked(fo, tmp_path):
     path.write_text("model_id,min_interval_hours,max_interval_hours\nm1,24,0\n")
     with pytest.raises(DataError, match="row 1, column max_interval_hours: '0'"):
         fo.import_models(path)
+
+
+def test_crossed_interval_bounds_are_rejected(fo, tmp_path):
+    path = tmp_path / "crossed.csv"
+    path.write_text("model_id,min_interval_hours,max_interval_hours\nx1,100,10\n")
+    with pytest.raises(DataError, match="row 1, column min_interval_hours: '100' — at most"):
+        fo.import_models(path)

@@ -47,3 +47,22 @@ def test_db_resolution_env_and_urls(monkeypatch, tmp_path):
     monkeypatch.delenv("FREQOPT_DB")
     monkeypatch.chdir(tmp_path)
     assert resolve_db_url(None) == f"sqlite:///{tmp_path / 'freqopt.db'}"
+
+
+def test_missing_folder_is_not_created(tmp_path):
+    with pytest.raises(NotFoundError, match="does not exist"):
+        Freqopt.init(tmp_path / "no" / "such" / "x.db")
+    assert not (tmp_path / "no").exists()
+
+
+def test_init_refuses_a_database_holding_other_tables(tmp_path):
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE foo (a INTEGER)")
+    with pytest.raises(StoreError, match="holds other tables"):
+        Freqopt.init(tmp_path / "other.db")
+
+
+def test_an_unreachable_or_driverless_url_is_a_store_error():
+    with pytest.raises(StoreError):
+        Freqopt.init("postgresql://user@127.0.0.1:1/db")
