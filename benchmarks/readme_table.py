@@ -14,6 +14,13 @@ import json
 from pathlib import Path
 
 
+def _noise(value: float | None) -> str:
+    """Noise level as shown; a fleet with its own noise (real data) shows "own"."""
+    if value is None or value != value:
+        return "own"
+    return f"{value:g}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path)
@@ -22,9 +29,10 @@ def main() -> None:
 
     document = json.loads(args.path.read_text())
     cells = {
-        (row["noise"], row["strategy"], row["k"]): row for row in document["table"]
+        (_noise(row["noise"]), row["strategy"], row["k"]): row
+        for row in document["table"]
     }
-    noises = document["settings"].get("noises") or sorted({n for n, _, _ in cells})
+    noises = sorted({n for n, _, _ in cells})
     header = ["noise", "strategy", *(f"k={k:g}" for k in args.k)]
     print("| " + " | ".join(header) + " |")
     print("|" + " --- |" * len(header))
@@ -41,7 +49,7 @@ def main() -> None:
                     f"{row['share_within_2pct']:.0%} / {row['share_within_5pct']:.0%}"
                 )
             label = "cold_start (k=0)" if ks == [0.0] else name
-            print(f"| {noise:g} | {label} | " + " | ".join(shown) + " |")
+            print(f"| {noise} | {label} | " + " | ".join(shown) + " |")
 
 
 if __name__ == "__main__":
