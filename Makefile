@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_cluster.py
 	$(BIN)/python benchmarks/bench_next_trial.py --repeats 7
+	$(BIN)/python benchmarks/bench_next_trial_store.py --repeats 5
 	$(BIN)/python benchmarks/bench_cli_startup.py
 
 bench-strategies: $(STAMP)
