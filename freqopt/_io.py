@@ -68,6 +68,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
         elif kind == "parquet":
             frame = pd.read_parquet(path)
         else:
+            with path.open("rb") as handle:
+                if handle.read(64).lstrip().startswith(b"["):
+                    raise DataError(
+                        f"{path}: holds a JSON array; freqopt reads JSON lines (one "
+                        "object per line). Convert it, or save it as CSV"
+                    )
             frame = pd.read_json(path, lines=True, dtype=False)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot be read as {kind}: {exc}") from exc
@@ -153,6 +159,11 @@ def require_columns(
 ) -> None:
     """Raise DataError naming every missing required column."""
     missing = [c for c in required if c not in frame.columns]
+    if missing and len(frame.columns) == 1 and ";" in str(frame.columns[0]):
+        raise DataError(
+            f"{path}: found one column {frame.columns[0]!r}; the file looks "
+            "semicolon-separated, but freqopt reads comma-separated CSV"
+        )
     if missing:
         raise DataError(
             f"{path}: missing required column(s) {', '.join(missing)}; a {what} "

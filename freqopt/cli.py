@@ -214,7 +214,9 @@ def models_list(db: str | None, as_json: bool) -> None:
     """List registered models."""
     records = open_store(db).models()
     if as_json:
-        emit_json([r.as_dict() for r in records])
+        rows = [r.as_dict() for r in records]
+        keys = list(dict.fromkeys(k for row in rows for k in row))
+        emit_json([{k: row.get(k) for k in keys} for row in rows])
         return
     meta_columns = sorted({c for r in records for c in r.metadata})[:6]
     print_table(
@@ -392,7 +394,7 @@ def _weights(values: Sequence[str]) -> dict[str, float]:
             weights[name] = float(number)
         except ValueError:
             sep = ""
-        if not sep or not name or weights[name] < 0:
+        if not sep or not name or not math.isfinite(weights[name]) or weights[name] < 0:
             raise click.BadParameter(f"{item!r}: use COLUMN=WEIGHT with WEIGHT >= 0")
     return weights
 

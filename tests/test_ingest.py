@@ -232,3 +232,14 @@ def test_optional_columns_absent_from_a_file_keep_their_stored_values(fo, write_
     assert fo.ingest(changed, replace=True).n_replaced == 1
     (trial,) = fo.trials()
     assert (trial.gain, trial.gain_se) == (9.9, 0.2)
+
+
+def test_json_array_and_semicolon_csv_get_a_hint(fo, tmp_path):
+    array = tmp_path / "r.json"
+    array.write_text('[{"model_id": "m1"}]')
+    with pytest.raises(DataError, match="JSON array"):
+        fo.ingest(array)
+    semi = tmp_path / "semi.csv"
+    semi.write_text("model_id;interval_hours;gain;cost_per_day;started_at\n")
+    with pytest.raises(DataError, match="semicolon-separated"):
+        fo.ingest(semi)
