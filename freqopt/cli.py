@@ -1083,7 +1083,8 @@ def benchmark(
     """Run strategies side by side on a fleet with known truth.
 
     Strategies: grid, coarse_to_fine, random, skopt, independent_gp, freqopt,
-    cold_start. Writes benchmark.json and PNG plots to --out.
+    cold_start; opt-in: ax (needs `pip install 'freqopt[ax]'`). Writes
+    benchmark.json and PNG plots to --out.
     """
     from freqopt.bench.runner import benchmark as run
 

@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_BUDGET_CAPS",
     "DEFAULT_NOISES",
     "GoalCheck",
+    "OPTIONAL_STRATEGIES",
     "ProgressEvent",
     "RunRecord",
     "STRATEGY_NAMES",
@@ -66,12 +67,20 @@ STRATEGY_NAMES: tuple[str, ...] = (
     "cold_start",
 )
 
+#: Strategy names :func:`make_strategy` also knows that need an optional extra
+#: and are run only when asked for (``ax`` needs ``pip install freqopt[ax]``).
+OPTIONAL_STRATEGIES: tuple[str, ...] = ("ax",)
+
 #: Noise levels of the default benchmark (fraction of each model's gain range).
 DEFAULT_NOISES: tuple[float, ...] = (0.05, 0.2)
 
 #: Lower budgets per model for the slowest baselines in :func:`benchmark`,
 #: so the default benchmark fits in about 20 minutes on two cores.
-DEFAULT_BUDGET_CAPS: Mapping[str, float] = {"skopt": 4.0, "independent_gp": 4.0}
+DEFAULT_BUDGET_CAPS: Mapping[str, float] = {
+    "skopt": 4.0,
+    "independent_gp": 4.0,
+    "ax": 4.0,
+}
 
 #: Experiments per model at which the summary table is shown.
 TABLE_K: tuple[float, ...] = (0, 1, 2, 3, 4, 6, 12)
@@ -327,11 +336,24 @@ def make_strategy(name: str) -> Strategy:
     """A strategy with default settings by name.
 
     Args:
-        name: One of :data:`STRATEGY_NAMES`.
+        name: One of :data:`STRATEGY_NAMES` or :data:`OPTIONAL_STRATEGIES`.
 
     Raises:
-        DataError: If the name is unknown.
+        DataError: If the name is unknown, or names an optional strategy whose
+            package is not installed.
     """
+    if name == "ax":
+        import importlib.util
+
+        from freqopt.bench.ax_strategy import AxPerModel
+
+        if importlib.util.find_spec("ax") is None:
+            raise DataError(
+                "strategy 'ax' needs the ax-platform package, which is not "
+                "installed; run `pip install freqopt[ax]` or drop 'ax'."
+            )
+        return AxPerModel()
+
     from freqopt.bench import gp_strategies as gp
     from freqopt.bench import strategies as base
 
@@ -346,7 +368,8 @@ def make_strategy(name: str) -> Strategy:
     }
     if name not in makers:
         raise DataError(
-            f"unknown strategy {name!r}; choose from {', '.join(STRATEGY_NAMES)}."
+            f"unknown strategy {name!r}; choose from "
+            f"{', '.join((*STRATEGY_NAMES, *OPTIONAL_STRATEGIES))}."
         )
     return makers[name]()
 
