@@ -16,10 +16,8 @@ from freqopt.core._emb_columns import (
     MISSING_CATEGORY,
     MULTI_HOT,
     NUMERIC,
-    as_categories,
-    as_numbers,
-    as_sets,
     infer_kinds,
+    read_columns,
 )
 from freqopt.errors import DataError
 
@@ -101,25 +99,11 @@ def describe_clusters(
         kinds = infer_kinds(metadata, columns, sep=sep, id_column=id_column)
     kinds = {name: kind for name, kind in kinds.items() if name in metadata}
 
-    values = _read(metadata, kinds, sep, id_column)
+    values = read_columns(metadata, kinds, id_column, sep)
     return tuple(
         _describe(int(label), labels == label, kinds, values)
         for label in np.unique(labels)
     )
-
-
-def _read(
-    metadata: pd.DataFrame, kinds: Mapping[str, str], sep: str, id_column: str
-) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, kind in kinds.items():
-        if kind == NUMERIC:
-            values[name] = as_numbers(metadata, name, id_column=id_column)
-        elif kind == CATEGORICAL:
-            values[name] = as_categories(metadata[name])
-        else:
-            values[name] = as_sets(metadata[name], sep)
-    return values
 
 
 def _describe(

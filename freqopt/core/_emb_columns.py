@@ -8,7 +8,8 @@ the embedding and the cluster descriptions so both see columns the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,7 @@ __all__ = [
     "dominant_share",
     "infer_kinds",
     "log_offset",
+    "read_columns",
     "row_names",
     "wants_log",
 ]
@@ -321,3 +323,18 @@ def log_offset(values: np.ndarray) -> float:
         return 0.0
     positive = present[present > 0]
     return float(positive.min()) if positive.size else 1.0
+
+
+def read_columns(
+    metadata: pd.DataFrame, kinds: Mapping[str, str], id_column: str, sep: str
+) -> dict[str, Any]:
+    """Each column's values: float64 arrays, category strings or label sets."""
+    values: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        if kind == NUMERIC:
+            values[name] = as_numbers(metadata, name, id_column=id_column)
+        elif kind == CATEGORICAL:
+            values[name] = as_categories(metadata[name])
+        else:
+            values[name] = as_sets(metadata[name], sep)
+    return values

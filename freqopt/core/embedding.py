@@ -53,6 +53,7 @@ from freqopt.core._emb_columns import (
     as_sets,
     dominant_share,
     infer_kinds,
+    read_columns,
     row_names,
     wants_log,
 )
@@ -445,7 +446,7 @@ def fit_embedding(
         sep=sep,
         id_column=id_column,
     )
-    values = _read_columns(metadata, kinds, id_column, sep)
+    values = read_columns(metadata, kinds, id_column, sep)
     forced = (set(log_columns), set(linear_columns))
     plans, dropped = _plan_columns(
         metadata, kinds, values, weights, forced, near_constant_share, id_column
@@ -544,21 +545,6 @@ def _model_ids(metadata: pd.DataFrame, id_column: str) -> tuple[str, ...]:
             f"({int(duplicated.sum())} duplicate row(s)); keep one row per model."
         )
     return ids
-
-
-def _read_columns(
-    metadata: pd.DataFrame, kinds: Mapping[str, str], id_column: str, sep: str
-) -> dict[str, Any]:
-    """Each column's values: float64 arrays, category strings or label sets."""
-    values: dict[str, Any] = {}
-    for name, kind in kinds.items():
-        if kind == NUMERIC:
-            values[name] = as_numbers(metadata, name, id_column=id_column)
-        elif kind == CATEGORICAL:
-            values[name] = as_categories(metadata[name])
-        else:
-            values[name] = as_sets(metadata[name], sep)
-    return values
 
 
 def _plan_columns(
