@@ -980,7 +980,8 @@ def demo(
 
     Builds the fleet, clusters it, then loops next-trial -> run -> ingest
     until models settle or the budget is spent; compares every model's
-    recommendation with the true optimum and a full grid search.
+    recommendation with the true optimum and a full grid search. The demo's
+    own store in --out (demo.db) is replaced on every run.
     """
     from freqopt._demo import run_demo
 
