@@ -183,7 +183,8 @@ def fit_posterior(
         FitWarning: The GP fit failed and fixed hyperparameters were used.
 
     Notes:
-        Gains of all models in a cluster are pooled as they are, so they must
+        Gains of all models in a cluster are pooled after each model's are
+        divided by its fitted scale (see :mod:`freqopt.core.gp`), so they must
         share a unit (e.g. percent of normalized entropy). Memory grows with
         (n_models * n_intervals) squared.
     """

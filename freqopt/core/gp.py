@@ -15,6 +15,11 @@ shared part (RBF over log interval times RBF over the embedding), through
 which a model without trials borrows its neighbours' curves, plus a part of
 the model's own (RBF over log interval, zero across models).
 
+Models of a cluster share a curve's shape more than its size, so before
+pooling each model's gains are divided by its own scale: the multiplier of
+the cluster's trend that best fits its points, shrunk toward 1 (models with
+fewer than two points keep 1). The posterior is multiplied back per model.
+
 Replicates at one (model, interval) are merged; a known standard error is used
 as fixed noise, otherwise the noise is estimated from replicates or learned.
 Hyperparameters are fitted by maximum marginal likelihood (BoTorch) on at most
@@ -62,6 +67,11 @@ _INTERVAL_LENGTHSCALE_LOG_SD = 0.5
 #: Prior size of a curve's deviation from the prior mean, as a fraction of
 #: the spread of the cluster's gains.
 _DEVIATION_FRACTION = 0.2
+
+#: Prior sd of a model's gain scale around the cluster's (1), and the range
+#: the scale is clipped to.
+_SCALE_PRIOR_SD = 0.1
+_SCALE_RANGE = (0.25, 4.0)
 
 #: Largest covariance matrix handled by Cholesky instead of iterative solves.
 _MAX_CHOLESKY_SIZE = 20_000
@@ -271,6 +281,24 @@ def fit_gain_gp(
     if merged.n_points == 0:
         return _prior_posterior(inputs, np.asarray(prior_sd, dtype=np.float64))
 
+    # Put every model's gains on the cluster's scale, pool, then scale back.
+    x = inputs.features(merged.model_index, np.log(merged.interval_hours))
+    scale = _model_scales(merged, x[:, 0], inputs.n_models, float(inputs.span[0]))
+    pooled = _pooled_posterior(
+        _rescale(merged, 1.0 / scale), inputs, prior_sd, seed, max_fit_points, max_iter
+    )
+    return _unscale(pooled, scale, merged.model_index)
+
+
+def _pooled_posterior(
+    merged: MergedObservations,
+    inputs: _Inputs,
+    prior_sd: np.ndarray,
+    seed: int,
+    max_fit_points: int,
+    max_iter: int,
+) -> GainPosterior:
+    """The cluster GP on gains that share one scale (see :func:`fit_gain_gp`)."""
     x = inputs.features(merged.model_index, np.log(merged.interval_hours))
     trend, trend_note = _Trend.fit(x[:, 0], merged.gain, float(inputs.span[0]))
     residual = merged.gain - trend(x[:, 0])
@@ -313,6 +341,75 @@ def fit_gain_gp(
         point_noise_sd=np.sqrt(point_var),
         method="gp",
         notes=tuple(notes),
+    )
+
+
+def _model_scales(
+    merged: MergedObservations, x: np.ndarray, n_models: int, log_span: float
+) -> np.ndarray:
+    """Each model's gain scale relative to the cluster's prior-mean curve.
+
+    Models of one cluster share a curve's shape more than its size. Model
+    ``m``'s gains are taken as ``scale_m * trend(x)``; ``scale_m`` is the
+    least-squares multiplier of its own points, shrunk toward 1 by a normal
+    prior of sd ``_SCALE_PRIOR_SD`` and clipped to ``_SCALE_RANGE``. Models
+    with fewer than two points (one point cannot tell a larger curve from a
+    shifted one), and every model when the trend is flat, keep scale 1.
+
+    Args:
+        merged: Merged observations of the cluster.
+        x: Scaled log interval of each merged point, float64 (n_points,).
+        n_models: Number of models in the cluster.
+        log_span: Width of the grid in log hours.
+
+    Returns:
+        Positive scale of each model, float64 array (n_models,).
+    """
+    scale = np.ones(n_models)
+    trend, _ = _Trend.fit(x, merged.gain, log_span)
+    if trend.amplitude <= 0 or merged.n_points < 3:
+        return scale
+    curve = trend(x)
+    point_var, noise_var, _ = _noise(merged)
+    fallback = noise_var
+    if fallback is None:
+        fallback = float(np.mean((merged.gain - curve) ** 2))
+    var = np.where(np.isfinite(point_var), point_var, fallback / merged.count)
+    var = np.maximum(var, 1e-12 * max(float(np.abs(curve).max()), 1e-300) ** 2)
+
+    # Posterior mean of the scale under a normal prior centred on 1.
+    prior_precision = 1.0 / _SCALE_PRIOR_SD**2
+    model = merged.model_index
+    info = np.bincount(model, weights=curve**2 / var, minlength=n_models)
+    fit = np.bincount(model, weights=curve * merged.gain / var, minlength=n_models)
+    scale = (fit + prior_precision) / (info + prior_precision)
+    scale[np.bincount(model, minlength=n_models) < 2] = 1.0
+    return np.clip(scale, *_SCALE_RANGE)
+
+
+def _rescale(merged: MergedObservations, factor: np.ndarray) -> MergedObservations:
+    """Merged observations with model ``m``'s gains multiplied by factor[m]."""
+    f = factor[merged.model_index]
+    return dataclasses.replace(
+        merged,
+        gain=merged.gain * f,
+        gain_se=merged.gain_se * f,
+        sum_sq=merged.sum_sq * f**2,
+    )
+
+
+def _unscale(
+    posterior: GainPosterior, scale: np.ndarray, point_model: np.ndarray
+) -> GainPosterior:
+    """Map a posterior on scaled gains back to each model's own scale."""
+    n_intervals = posterior.mean.shape[1]
+    flat = np.repeat(scale, n_intervals)
+    return dataclasses.replace(
+        posterior,
+        mean=posterior.mean * scale[:, None],
+        cov=posterior.cov * flat[:, None] * flat[None, :],
+        noise_sd=posterior.noise_sd * scale[:, None],
+        point_noise_sd=posterior.point_noise_sd * scale[point_model],
     )
 
 

@@ -193,3 +193,37 @@ def test_a_clearly_better_longer_interval_is_reported_as_contradiction() -> None
     merged = merged_of([0, 0, 1, 1], [1, 168, 1, 168], [0.1, 0.9, 0.9, 0.1])
     found = monotone_contradictions(merged, np.full(4, 0.05))
     assert found == [(0, 1.0, 168.0, pytest.approx(0.8 / np.sqrt(0.005)))]
+
+
+def test_a_model_with_larger_gains_gets_a_larger_scale() -> None:
+    hours = [1, 4, 24, 168] * 3
+    curve = np.array([3.0, 2.5, 1.0, 0.1])
+    gains = np.concatenate([curve, curve, 2.0 * curve])
+    merged = merged_of([0] * 4 + [1] * 4 + [2] * 4, hours, gains)
+    x = (np.log(merged.interval_hours) - np.log(GRID[0])) / np.log(GRID[-1])
+
+    scale = gp._model_scales(merged, x, 4, float(np.log(GRID[-1])))
+
+    assert scale[2] > 1.1 * max(scale[0], scale[1])
+    assert scale[3] == 1.0  # no trials: the cluster's scale
+
+
+def test_a_model_with_one_point_keeps_the_cluster_scale() -> None:
+    merged = merged_of([0, 0, 0, 1], [1, 8, 168, 8], [3.0, 2.0, 0.1, 9.0])
+    x = (np.log(merged.interval_hours) - np.log(GRID[0])) / np.log(GRID[-1])
+
+    scale = gp._model_scales(merged, x, 2, float(np.log(GRID[-1])))
+
+    assert scale[1] == 1.0
+
+
+def test_posterior_mean_follows_a_model_whose_gains_are_doubled() -> None:
+    hours = [1, 4, 24, 168] * 2
+    curve = np.array([3.0, 2.5, 1.0, 0.1])
+    merged = merged_of([0] * 4 + [1] * 4, hours, np.concatenate([curve, 2 * curve]))
+
+    post = fit_gain_gp(merged, np.zeros((2, 0)), GRID, prior_sd=np.ones(2))
+
+    at = np.searchsorted(GRID, [1, 4, 24, 168])
+    assert post.mean[1, at] == pytest.approx(2 * curve, abs=0.3)
+    assert post.mean[0, at] == pytest.approx(curve, abs=0.3)
