@@ -76,7 +76,9 @@ class ModelRecommendation:
     """The recommended interval for one model and the numbers behind it.
 
     ``status`` is ``settled``, ``exploring``, ``cold-start`` (no trials of
-    its own) or ``infeasible`` (every interval ruled out).
+    its own) or ``infeasible`` (every interval ruled out). ``is_outlier`` marks
+    a model assigned to its cluster although it lies beyond the cluster's
+    usual spread.
     """
 
     model_id: str
@@ -96,6 +98,7 @@ class ModelRecommendation:
     n_results: int
     ruled_out: tuple[tuple[float, str], ...]
     reason: str
+    is_outlier: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,13 +274,23 @@ def _observed_cost(
         return np.where(counts > 0, sums / np.maximum(counts, 1), cost)
 
 
+def _with_outlier_note(reason: str, is_outlier: bool) -> str:
+    if not is_outlier:
+        return reason
+    return (
+        "OUTLIER: this model lies farther from its cluster than the cluster's usual "
+        "spread, so its neighbours' curves may not fit it; run a trial on it before "
+        "trusting this. " + reason
+    )
+
+
 def _where_is(store: Store, model_id: str, cluster_id: int | None) -> str:
     """Why a model was not found, and where it is if it exists."""
     home = [m.cluster_id for m in _clusters.members(store) if m.model_id == model_id]
     if home:
         return (
             f"model {model_id!r} is in cluster {home[0]}, not cluster {cluster_id}; "
-            f"use --cluster {home[0]} or leave --cluster out"
+            f"use --cluster {home[0]}"
         )
     known = {r.model_id for r in _list_models(store)}
     if model_id in known:
@@ -449,6 +462,7 @@ def recommendations(
             raise NotFoundError(_where_is(store, model_id, cluster_id))
     cluster_ids = sorted({m.cluster_id for m in found})
     seed = policy.seed if seed is None else seed
+    outliers = {m.model_id for m in found if m.is_outlier}
 
     out: list[ModelRecommendation] = []
     notes: dict[int, tuple[str, ...]] = {}
@@ -482,7 +496,8 @@ def recommendations(
                     rec.roi_change_vs_current,
                     int(built.n_results[rec.model_index]),
                     rec.ruled_out,
-                    rec.reason,
+                    _with_outlier_note(rec.reason, mid in outliers),
+                    mid in outliers,
                 )
             )
     with store.begin() as conn:

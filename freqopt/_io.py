@@ -74,7 +74,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
                         f"{path}: holds a JSON array; freqopt reads JSON lines (one "
                         "object per line). Convert it, or save it as CSV"
                     )
-            frame = pd.read_json(path, lines=True, dtype=False)
+            frame = pd.read_json(path, lines=True, dtype=False, precise_float=True)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot be read as {kind}: {exc}") from exc
 

@@ -78,7 +78,7 @@ def plot_cluster_posterior(
     figure.suptitle(title)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, format="png", dpi=90)
+    figure.savefig(out, dpi=90)
     return out
 
 
@@ -93,7 +93,10 @@ def _panel(
 ) -> None:
     """Draw one model's gain, ROI, cost, observations and recommendation."""
     tau = problem.intervals_hours
-    gain, gain_sd = posterior.gain_mean[m], posterior.gain_sd[m]
+    # Intervals the model may not run at are left blank, not drawn.
+    allowed = problem.allowed[m]
+    gain = np.where(allowed, posterior.gain_mean[m], np.nan)
+    gain_sd = np.where(allowed, posterior.gain_sd[m], np.nan)
     axis.set_xscale("log")
     axis.plot(tau, gain, color=_GAIN_COLOR, label="gain")
     axis.fill_between(
@@ -105,7 +108,8 @@ def _panel(
 
     # ROI and cost share the money axis; cost is what ROI subtracts.
     money = axis.twinx()
-    roi, roi_sd = posterior.roi_mean[m], posterior.roi_sd[m]
+    roi = np.where(allowed, posterior.roi_mean[m], np.nan)
+    roi_sd = np.where(allowed, posterior.roi_sd[m], np.nan)
     money_cost = problem.value[m] * gain - roi
     money.plot(tau, roi, color=_ROI_COLOR, label="ROI")
     money.fill_between(

@@ -58,6 +58,13 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _band(mean: float, low: float, high: float) -> str:
+    """'mean [low, high]', or blank when undefined (an infeasible model)."""
+    if not all(math.isfinite(v) for v in (mean, low, high)):
+        return ""
+    return f"{mean:.3g} [{low:.3g}, {high:.3g}]"
+
+
 def print_table(
     title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
@@ -112,6 +119,12 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 sys.exit(1)
 
     return wrapper
+
+
+def _image_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.lower().endswith((".png", ".svg", ".pdf")):
+        raise click.BadParameter(f"{value!r}: use a .png, .svg or .pdf file name")
+    return value
 
 
 def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -629,6 +642,7 @@ def clusters_validate(
     "--out",
     required=True,
     type=click.Path(dir_okay=False),
+    callback=_image_path,
     help="Image file to write (.png, .svg, .pdf).",
 )
 @db_option
@@ -708,7 +722,8 @@ def next_trial(
     if not proposals:
         say(
             f"no trial is worth running in cluster {cluster_id}: every model is "
-            "settled or every interval is tried or pending"
+            "settled or infeasible, or every allowed interval is tried or pending "
+            "(see `freqopt recommend --cluster N`)"
         )
     else:
         print_table(
@@ -791,8 +806,8 @@ def recommend(
                 r.cluster_id,
                 r.interval_hours,
                 r.status,
-                f"{r.gain_mean:.3g} [{r.gain_lo:.3g}, {r.gain_hi:.3g}]",
-                f"{r.roi_mean:.3g} [{r.roi_lo:.3g}, {r.roi_hi:.3g}]",
+                _band(r.gain_mean, r.gain_lo, r.gain_hi),
+                _band(r.roi_mean, r.roi_lo, r.roi_hi),
                 r.roi_change_vs_current,
                 r.max_expected_improvement,
                 r.prob_within_epsilon,
@@ -810,6 +825,7 @@ def recommend(
     "--out",
     required=True,
     type=click.Path(dir_okay=False),
+    callback=_image_path,
     help="Image file to write (.png, .svg, .pdf).",
 )
 @click.option(

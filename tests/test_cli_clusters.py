@@ -149,3 +149,24 @@ def test_diff_with_one_clustering_and_unknown_exclude_are_clear(run):
     assert result.exit_code == 1 and "only one clustering" in result.stderr
     result = run("cluster", "--exclude", "nosuch")
     assert result.exit_code == 1 and "nosuch" in result.stderr
+
+
+def test_outlier_recommendation_says_so(run, tmp_path):
+    run("cluster", "--seed", "0")
+    lines = EXAMPLE_FLEET.read_text().splitlines()
+    odd = lines[1].split(",")
+    odd[0], odd[1], odd[5] = "new-odd", "9e15", "transformer_xl"
+    path = tmp_path / "odd.csv"
+    path.write_text("\n".join([lines[0], ",".join(odd)]) + "\n")
+    run("models", "import", str(path))
+
+    result = run("recommend", "--model", "new-odd", "--json")
+    assert result.exit_code == 0, result.stderr
+    (rec,) = json.loads(result.stdout)
+    assert rec["is_outlier"] is True and rec["reason"].startswith("OUTLIER")
+
+
+def test_report_refuses_a_non_image_file_name(run, tmp_path):
+    run("cluster")
+    result = run("report", "--cluster", "1", "--out", str(tmp_path / "x.txt"))
+    assert result.exit_code == 2 and ".png" in result.stderr

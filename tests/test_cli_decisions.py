@@ -152,3 +152,19 @@ def test_model_without_cost_warns_instead_of_blocking_the_fleet(run, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "no cost_per_retrain" in result.stderr
     assert "a9" in {r["model_id"] for r in json.loads(result.stdout)}
+
+
+def test_a_model_with_one_allowed_interval_gets_no_trials(run, tmp_path):
+    path = tmp_path / "fixed.csv"
+    path.write_text(
+        "model_id,architecture,n_parameters,value,cost_per_retrain,"
+        "min_interval_hours,max_interval_hours\n"
+        "a7,dnn,1000200,60,1,24,24\n"
+    )
+    run("models", "import", str(path))
+    cid = str(cluster_of(run, "a7"))
+    for _ in range(2):
+        proposals = propose(run, "--cluster", cid, "--batch", "30")
+        assert "a7" not in {p["model_id"] for p in proposals}
+    recs = json.loads(run("recommend", "--model", "a7", "--json").stdout)
+    assert recs[0]["interval_hours"] == 24

@@ -65,3 +65,16 @@ def test_crossed_interval_bounds_are_rejected(fo, tmp_path):
     path.write_text("model_id,min_interval_hours,max_interval_hours\nx1,100,10\n")
     with pytest.raises(DataError, match="row 1, column min_interval_hours: '100' — at most"):
         fo.import_models(path)
+
+
+def test_reimporting_the_same_fleet_as_json_lines_changes_nothing(fo, tmp_path):
+    path = tmp_path / "exact.jsonl"
+    path.write_text(
+        '{"model_id": "m1", "architecture": "dnn", "n_parameters": 1000000, '
+        '"value": 50, "cost_per_retrain": 0.1147, "current_interval_hours": 24}\n'
+    )
+    fo.import_models(path)
+    again = fo.import_models(path).report
+    assert (again.updated, again.n_unchanged) == ({}, 1)
+    m1 = next(m for m in fo.models() if m.model_id == "m1")
+    assert m1.cost_per_retrain == 0.1147

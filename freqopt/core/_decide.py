@@ -315,7 +315,10 @@ def _settle(
     threshold = policy.stop_ei_fraction * scale
     best = float(np.exp(log_score.max(initial=-np.inf)))
     rule = ""
-    if incumbent >= 0 and n_trials >= policy.max_trials_per_model:
+    if incumbent >= 0 and int(np.count_nonzero(feasible)) == 1:
+        # One allowed interval: no experiment can change the choice.
+        rule, best = "only", 0.0
+    elif incumbent >= 0 and n_trials >= policy.max_trials_per_model:
         rule = "budget"
     elif not blocked and incumbent >= 0:
         if policy.stop_delta > 0 and prob > 1 - policy.stop_delta:

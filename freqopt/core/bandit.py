@@ -490,7 +490,12 @@ def _propose_without_data(
     across the cluster (the shared GP then learns the curve's shape); later
     rounds fill in from the middle of each model's range outwards.
     """
-    models = [m for m, d in enumerate(decisions) if d.feasible.any()]
+    # A model with one allowed interval has nothing to learn (unless asked).
+    models = [
+        m
+        for m, d in enumerate(decisions)
+        if np.count_nonzero(d.feasible) > 1 or (m == model_index and d.feasible.any())
+    ]
     if model_index is not None:
         models = [m for m in models if m == model_index]
     models.sort(key=lambda m: (-decisions[m].roi_scale, -problem.value[m], m))
@@ -567,7 +572,8 @@ def _recommendation(
             prob_within_epsilon=nan, roi_change_vs_current=None,
             ruled_out=decision.ruled_out,
             reason="every interval is ruled out (see ruled_out); widen the "
-            "policy's bounds or review the guardrails",
+            "policy's or the model's own bounds (min_interval_hours, "
+            "max_interval_hours) or review the guardrails",
         )  # fmt: skip
 
     status, reason = _status(problem, posterior, policy, m, j, decision)
@@ -617,6 +623,7 @@ def _status(
             "improvement": worth,
             "budget": f"{decision.n_trials} results reached the policy's "
             f"max_trials_per_model; {chance}",
+            "only": "the only allowed interval; no trial can change the choice",
         }
         return "settled", f"settled at {hours:g} h: {rules[decision.rule]}"
     if decision.n_trials == 0:
