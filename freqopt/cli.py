@@ -155,7 +155,7 @@ def main() -> None:
     """freqopt: find how often each production ML model should be retrained.
 
     Typical flow: init, models import, cluster, next-trial, ingest results,
-    recommend. Every command takes --db (or FREQOPT_DB) to name the store.
+    recommend. Commands that use the store take --db (or FREQOPT_DB).
     """
 
 
