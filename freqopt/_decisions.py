@@ -21,6 +21,7 @@ from freqopt import _clusters
 from freqopt.core.problem import ClusterProblem
 from freqopt.errors import DataWarning, NotFoundError
 from freqopt.policy import Policy
+from freqopt.registry import list_models
 from freqopt.store import Store, decisions, results, trials, utc_now
 
 __all__ = [
@@ -292,7 +293,7 @@ def _where_is(store: Store, model_id: str, cluster_id: int | None) -> str:
             f"model {model_id!r} is in cluster {home[0]}, not cluster {cluster_id}; "
             f"use --cluster {home[0]}"
         )
-    known = {r.model_id for r in _list_models(store)}
+    known = {r.model_id for r in list_models(store)}
     if model_id in known:
         return (
             f"model {model_id!r} is registered but not clustered; run `freqopt cluster`"
@@ -301,12 +302,6 @@ def _where_is(store: Store, model_id: str, cluster_id: int | None) -> str:
         f"unknown model {model_id!r}; register it with `freqopt models import FILE` "
         "(new models join their nearest cluster)"
     )
-
-
-def _list_models(store: Store) -> list[Any]:
-    from freqopt.registry import list_models
-
-    return list_models(store)
 
 
 def _policy_summary(policy: Policy) -> dict[str, Any]:

@@ -99,18 +99,6 @@ class RowProblem:
         """One line naming row, column, value and what is allowed."""
         return f"row {self.row}, column {self.column}: {self.value!r} — {self.allowed}"
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain form for JSON and the rejected-rows file."""
-        value = self.value
-        if isinstance(value, float) and not math.isfinite(value):
-            value = str(value)
-        return {
-            "row": self.row,
-            "column": self.column,
-            "value": value,
-            "reason": self.allowed,
-        }
-
 
 class TableProblems:
     """Collects bad cells of one file and turns them into one clear error."""

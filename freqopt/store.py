@@ -12,7 +12,6 @@ Notes:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterator
@@ -149,20 +148,6 @@ clusters = sa.Table(
     sa.Column("retired_version", sa.Integer, nullable=True),
     sa.Column("description", sa.JSON, nullable=False),
 )
-
-TABLES = {
-    t.name: t
-    for t in (
-        meta,
-        models,
-        trials,
-        results,
-        decisions,
-        clusterings,
-        cluster_members,
-        clusters,
-    )
-}
 
 
 def utc_now() -> str:
@@ -351,8 +336,3 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
-
-
-def dumps(obj: Any) -> str:
-    """JSON text with sorted keys (for decision payloads and reports)."""
-    return json.dumps(obj, sort_keys=True, default=str)
